@@ -1,0 +1,67 @@
+"""What every channel adapter produces: the RawSubmission contract and the adapter protocol."""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+from typing import Any, ClassVar, Literal, Protocol
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+SUBMISSION_NAMESPACE = uuid.UUID("6f1c5a52-8a0e-4c8e-9a57-3b1d1c0de001")
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    VK = "vk"
+    OK = "ok"
+    TELEGRAM = "telegram"
+    PHONE = "phone"
+    WEB = "web"
+    POST = "post"
+    FAX = "fax"
+
+
+class RawSubmission(BaseModel):
+    """A submission exactly as a channel received it (channels -> normalizer)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    schema_version: Literal[1] = 1
+    submission_id: uuid.UUID
+    channel: Channel
+    native_id: str = Field(min_length=1, max_length=512, description="Idempotency key on the channel")
+    received_at: AwareDatetime
+    payload: dict[str, Any] = Field(description="Channel-native JSON, or {'blob_key': ...} for raw bytes")
+    sender_hint: str | None = Field(default=None, max_length=512)
+    operator_id: str | None = Field(default=None, max_length=128, description="Staff login (phone/post)")
+    blob_keys: list[str] = Field(default_factory=list)
+
+    @property
+    def dedup_key(self) -> str:
+        """The Nats-Msg-Id: unique per channel and native id."""
+        return f"{self.channel.value}:{self.native_id}"
+
+
+def submission_id_for(channel: Channel, native_id: str) -> uuid.UUID:
+    """A stable id, so a resent submission keeps the id the client was given."""
+    return uuid.uuid5(SUBMISSION_NAMESPACE, f"{channel.value}:{native_id}")
+
+
+class BadSubmission(ValueError):
+    """Permanent: the input can never be processed as it is (quarantine it, do not retry)."""
+
+
+class ChannelUnavailable(RuntimeError):
+    """Temporary: the platform or a dependency is down; retry later."""
+
+
+class ChannelAdapter(Protocol):
+    """The part of a channel every other layer may rely on."""
+
+    name: Channel
+
+    def parse(self, data: Any, **context: Any) -> RawSubmission:
+        """Turn channel-native input into a RawSubmission (pure; raises BadSubmission)."""
+        ...

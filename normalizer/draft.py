@@ -1,0 +1,53 @@
+"""The mutable working copy the normalizer steps fill in, turned into a ComplaintEvent at the end."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from channels.base import RawSubmission
+from normalizer.event import Attachment, ComplaintEvent, Identities
+
+EVENT_NAMESPACE = uuid.UUID("0b7d2a9e-52f4-4c61-8d0e-0c0ffee00002")
+
+
+@dataclass
+class Draft:
+    raw: RawSubmission
+    text: str = ""
+    subject: str | None = None
+    display_name: str | None = None
+    identities: Identities = field(default_factory=Identities)
+    attachments: list[Attachment] = field(default_factory=list)
+    thread_refs: list[str] = field(default_factory=list)
+    auto_generated: bool = False
+    category: str | None = None
+    demands: list[str] = field(default_factory=list)
+    language: str = "ru"
+
+    def to_event(self) -> ComplaintEvent:
+        raw = self.raw
+        return ComplaintEvent(
+            # Derived from the submission, so a re-normalized submission is the same event.
+            event_id=uuid.uuid5(EVENT_NAMESPACE, str(raw.submission_id)),
+            submission_id=raw.submission_id,
+            channel=raw.channel,
+            native_id=raw.native_id,
+            received_at=raw.received_at,
+            identities=self.identities,
+            display_name=self.display_name,
+            subject=self.subject,
+            text=self.text,
+            attachments=self.attachments,
+            thread_refs=self.thread_refs,
+            auto_generated=self.auto_generated,
+            category=self.category,
+            demands=self.demands,
+            language=self.language,
+            operator_id=raw.operator_id,
+        )
+
+
+def add_unique(values: list[str], value: str | None) -> None:
+    if value and value not in values:
+        values.append(value)

@@ -1,0 +1,64 @@
+"""The ComplaintEvent contract: one uniform complaint, whatever the channel (normalizer -> router)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import ClassVar, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from channels.base import Channel
+
+
+class Identities(BaseModel):
+    """Everything found that may identify the client; the router resolves it against the directory."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    emails: list[str] = Field(default_factory=list)
+    phones: list[str] = Field(default_factory=list, description="E.164")
+    vk_ids: list[str] = Field(default_factory=list)
+    ok_ids: list[str] = Field(default_factory=list)
+    telegram_ids: list[str] = Field(default_factory=list)
+    contract_numbers: list[str] = Field(default_factory=list)
+    account_numbers: list[str] = Field(default_factory=list)
+    client_id: int | None = Field(default=None, description="Set when staff picked the client (phone)")
+
+    def is_empty(self) -> bool:
+        return self.client_id is None and not any(
+            (self.emails, self.phones, self.vk_ids, self.ok_ids, self.telegram_ids,
+             self.contract_numbers, self.account_numbers)
+        )
+
+
+class Attachment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    content_type: str
+    size: int = Field(ge=0)
+    blob_key: str
+
+
+class ComplaintEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    schema_version: Literal[1] = 1
+    event_id: uuid.UUID
+    submission_id: uuid.UUID
+    channel: Channel
+    native_id: str
+    received_at: AwareDatetime
+    identities: Identities = Field(default_factory=Identities)
+    display_name: str | None = None
+    subject: str | None = None
+    text: str
+    attachments: list[Attachment] = Field(default_factory=list)
+    thread_refs: list[str] = Field(default_factory=list, description="Ticket numbers and Message-IDs")
+    auto_generated: bool = Field(default=False, description="Auto-reply or bounce: never answered")
+    ocr_confidence: float | None = None
+    category: str | None = None
+    demands: list[str] = Field(default_factory=list)
+    language: str = "ru"
+    operator_id: str | None = None

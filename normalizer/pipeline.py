@@ -1,0 +1,36 @@
+"""normalize(): RawSubmission -> ComplaintEvent by running the steps in order (the order is data)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from channels.base import BadSubmission, RawSubmission
+from normalizer.classify import classify
+from normalizer.cleanup import text_cleanup
+from normalizer.draft import Draft
+from normalizer.event import ComplaintEvent
+from normalizer.identities import identities_in_text
+from normalizer.language import language
+from normalizer.references import thread_references
+from normalizer.structured import structured_fields
+
+Step = Callable[[Draft], None]
+
+STEPS: tuple[Step, ...] = (
+    structured_fields,
+    text_cleanup,
+    identities_in_text,
+    thread_references,
+    classify,
+    language,
+)
+
+
+def normalize(raw: RawSubmission, steps: tuple[Step, ...] = STEPS) -> ComplaintEvent:
+    """Pure: the same submission always gives the same event. Raises BadSubmission."""
+    draft = Draft(raw=raw)
+    for step in steps:
+        step(draft)
+    if not draft.text:
+        raise BadSubmission(f"{raw.channel} submission {raw.native_id!r} has no text after cleanup")
+    return draft.to_event()

@@ -1,0 +1,59 @@
+"""Who gets a new ticket: the personal manager, else the deputy, else the least-loaded manager."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from router.models import Client, Staff, Ticket
+
+SUBSCRIBER_DEPARTMENT = "subscriber"  # "Абонентский отдел": owns every complaint first
+
+
+@dataclass(frozen=True)
+class Assignment:
+    assignee: str | None
+    queue: str
+    reason: str
+
+
+async def _active(session: AsyncSession, login: str | None) -> Staff | None:
+    if not login:
+        return None
+    staff = await session.scalar(select(Staff).where(Staff.login == login))
+    return staff if staff is not None and staff.active else None
+
+
+async def least_loaded_manager(session: AsyncSession, department: str = SUBSCRIBER_DEPARTMENT) -> str | None:
+    open_count = (
+        select(func.count(Ticket.id))
+        .where(Ticket.assignee_login == Staff.login, Ticket.status == "open")
+        .correlate(Staff)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(Staff.login)
+        .where(Staff.role == "manager", Staff.department == department, Staff.active.is_(True))
+        .order_by(open_count, Staff.login)
+        .limit(1)
+    )
+    return await session.scalar(stmt)
+
+
+async def choose_assignee(session: AsyncSession, client: Client | None) -> Assignment:
+    if client is None:
+        return Assignment(None, SUBSCRIBER_DEPARTMENT, "клиент не найден: очередь абонентского отдела")
+    manager = await _active(session, client.manager_login)
+    if manager is not None:
+        return Assignment(manager.login, manager.department, "персональный менеджер")
+    if client.manager_login:
+        listed = await session.scalar(select(Staff).where(Staff.login == client.manager_login))
+        deputy = await _active(session, listed.deputy_login if listed else None)
+        if deputy is not None:
+            return Assignment(deputy.login, deputy.department, "заместитель персонального менеджера")
+    fallback = await least_loaded_manager(session)
+    if fallback is not None:
+        return Assignment(fallback, SUBSCRIBER_DEPARTMENT, "наименее загруженный менеджер абонентского отдела")
+    return Assignment(None, SUBSCRIBER_DEPARTMENT, "нет активных менеджеров: очередь абонентского отдела")

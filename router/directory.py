@@ -1,0 +1,80 @@
+"""Client and staff directory: resolve a client from any identity it is known by."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from normalizer.event import Identities
+from router.models import Client, ClientIdentity, Staff
+
+# Most specific first: a contract number names a client; a shared phone may not.
+IDENTITY_ORDER: tuple[tuple[str, str], ...] = (
+    ("contract", "contract_numbers"),
+    ("account", "account_numbers"),
+    ("email", "emails"),
+    ("phone", "phones"),
+    ("telegram", "telegram_ids"),
+    ("vk", "vk_ids"),
+    ("ok", "ok_ids"),
+)
+
+
+def identity_pairs(identities: Identities) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for kind, attr in IDENTITY_ORDER:
+        pairs.extend((kind, value) for value in getattr(identities, attr))
+    return pairs
+
+
+async def resolve_client(session: AsyncSession, identities: Identities) -> Client | None:
+    if identities.client_id is not None:
+        client = await session.get(Client, identities.client_id)
+        if client is not None:
+            return client
+    pairs = identity_pairs(identities)
+    if not pairs:
+        return None
+    rows = (
+        await session.execute(
+            select(ClientIdentity.kind, ClientIdentity.value, ClientIdentity.client_id).where(
+                ClientIdentity.value.in_({value for _, value in pairs})
+            )
+        )
+    ).all()
+    found = {(kind, value): client_id for kind, value, client_id in rows}
+    for pair in pairs:
+        if pair in found:
+            return await session.get(Client, found[pair])
+    return None
+
+
+async def find_clients(session: AsyncSession, query: str, limit: int = 20) -> list[Client]:
+    """Operator search: by phone (any format), contract or account number, or part of the name."""
+    from normalizer.phones import to_e164
+
+    query = query.strip()
+    if not query:
+        return []
+    values = {query, query.lower()}
+    e164 = to_e164(query)
+    if e164:
+        values.add(e164)
+    ids = select(ClientIdentity.client_id).where(ClientIdentity.value.in_(values))
+    stmt = (
+        select(Client)
+        .where(Client.id.in_(ids) | Client.name.ilike(f"%{query}%"))
+        .order_by(Client.name)
+        .limit(limit)
+    )
+    return list((await session.scalars(stmt)).all())
+
+
+async def staff_by_login(session: AsyncSession, logins: Iterable[str]) -> dict[str, Staff]:
+    wanted = {login for login in logins if login}
+    if not wanted:
+        return {}
+    rows = await session.scalars(select(Staff).where(Staff.login.in_(wanted)))
+    return {s.login: s for s in rows}

@@ -1,0 +1,63 @@
+"""Settings from the environment (prefix COMPLAINTS_; NATS_URL and DATABASE_URL as they are)."""
+
+from __future__ import annotations
+
+from datetime import time
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from router.calendar import BusinessCalendar
+from router.store import sqlite_url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COMPLAINTS_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="SQLite file, NATS store, blobs")
+    nats_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("NATS_URL", "COMPLAINTS_NATS_URL"),
+        description="External NATS server or cluster (comma-separated); unset = embedded nats-server",
+    )
+    database_url: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "COMPLAINTS_DATABASE_URL"),
+        description="postgresql+asyncpg://…; unset = SQLite under data_dir",
+    )
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    session_secret: SecretStr = Field(default=SecretStr("change-me-in-production"))
+    api_tokens: dict[str, SecretStr] = Field(
+        default_factory=dict, description='JSON {"client-name": "token"} for the REST API'
+    )
+    timezone: str = "Europe/Moscow"
+    work_day_start: time = time(9, 0)
+    work_day_end: time = time(18, 0)
+    max_deliver: int = Field(default=5, ge=1)
+    retry_backoff: list[float] = Field(default=[1.0, 5.0, 30.0, 120.0], description="seconds between attempts")
+    ack_wait: float = 60.0
+    duplicate_window: float = Field(default=24 * 3600.0, description="JetStream dedup window, seconds")
+    stream_replicas: int = Field(default=1, ge=1, le=5, description="3 on a NATS cluster")
+    route_batch: int = 200
+    relay_interval: float = Field(default=0.05, description="outbox poll interval when idle, seconds")
+    contract_pattern: str | None = None
+    account_pattern: str | None = None
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return sqlite_url(self.data_dir.resolve())
+
+    @cached_property
+    def calendar(self) -> BusinessCalendar:
+        return BusinessCalendar(timezone=self.timezone, day_start=self.work_day_start, day_end=self.work_day_end)
+
+    def backoff_for(self, attempt: int) -> float:
+        """Delay before the next delivery after `attempt` failed deliveries (1-based)."""
+        steps = self.retry_backoff or [1.0]
+        return steps[min(attempt, len(steps)) - 1]

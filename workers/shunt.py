@@ -1,0 +1,116 @@
+"""SHUNT: where a message goes when a stage cannot process it; visible with its reason and replayable."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import PubAck
+from nats.js.errors import NotFoundError
+from pydantic import BaseModel, ConfigDict
+
+from workers.streams import shunt_subject
+
+SHUNT_STREAM = "SHUNT"
+MAX_REASON_CHARS = 4000
+
+
+class ShuntEnvelope(BaseModel):
+    """The shunted message: the original bytes and headers plus why, where from and how often tried."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stage: str
+    reason: str
+    origin_subject: str
+    origin_stream: str | None
+    origin_seq: int | None
+    attempts: int
+    shunted_at: datetime
+    headers: dict[str, str]
+    data_b64: str
+
+    @property
+    def data(self) -> bytes:
+        return base64.b64decode(self.data_b64)
+
+    def preview(self, limit: int = 300) -> str:
+        return self.data[:limit].decode("utf-8", "replace")
+
+
+class ShuntedMessage(BaseModel):
+    seq: int
+    envelope: ShuntEnvelope
+
+
+async def shunt(js: JetStreamContext, stage: str, msg: Msg, reason: str, attempts: int) -> PubAck:
+    """Publish the message to shunt.<stage>. The caller acks the original only after this returns."""
+    meta = msg.metadata if msg.reply else None
+    origin_stream = meta.stream if meta else None
+    origin_seq = meta.sequence.stream if meta else None
+    envelope = ShuntEnvelope(
+        stage=stage,
+        reason=reason[:MAX_REASON_CHARS],
+        origin_subject=msg.subject,
+        origin_stream=origin_stream,
+        origin_seq=origin_seq,
+        attempts=attempts,
+        shunted_at=datetime.now(UTC),
+        headers=dict(msg.headers or {}),
+        data_b64=base64.b64encode(msg.data).decode(),
+    )
+    # Deduplicated on the origin's position: a crash between this publish and the ack shunts once.
+    msg_id = f"shunt:{origin_stream}:{origin_seq}" if origin_seq else None
+    return await js.publish(
+        shunt_subject(stage),
+        envelope.model_dump_json().encode(),
+        stream=SHUNT_STREAM,
+        headers={"Nats-Msg-Id": msg_id} if msg_id else None,
+    )
+
+
+async def get_shunted(js: JetStreamContext, seq: int) -> ShuntedMessage | None:
+    try:
+        raw = await js.get_msg(SHUNT_STREAM, seq)
+    except NotFoundError:
+        return None
+    assert raw.data is not None
+    return ShuntedMessage(seq=seq, envelope=ShuntEnvelope.model_validate_json(raw.data))
+
+
+async def list_shunted(js: JetStreamContext, limit: int = 200) -> list[ShuntedMessage]:
+    """Oldest first; a replayed message is deleted from the stream and so no longer listed."""
+    info = await js.stream_info(SHUNT_STREAM)
+    found: list[ShuntedMessage] = []
+    if info.state.messages == 0:
+        return found
+    seq = info.state.first_seq
+    while seq <= info.state.last_seq and len(found) < limit:
+        item = await get_shunted(js, seq)
+        if item is not None:
+            found.append(item)
+        seq += 1
+    return found
+
+
+async def replay(js: JetStreamContext, seq: int) -> PubAck:
+    """Put the original back on its subject, then remove it from quarantine."""
+    item = await get_shunted(js, seq)
+    if item is None:
+        raise LookupError(f"no shunted message #{seq}")
+    env = item.envelope
+    headers = {k: v for k, v in env.headers.items() if not k.startswith("Nats-")}
+    original_id = env.headers.get("Nats-Msg-Id", "")
+    # A fresh Msg-Id (the original is still inside the dedup window); stages dedupe on the native id.
+    headers["Nats-Msg-Id"] = f"replay:{seq}:{original_id}"
+    headers["Complaints-Replayed-From"] = str(seq)
+    ack = await js.publish(env.origin_subject, env.data, headers=headers)
+    await js.delete_msg(SHUNT_STREAM, seq)
+    return ack
+
+
+def jetstream_of(broker: object) -> JetStreamContext:
+    """The nats-py JetStream context behind a connected FastStream NatsBroker."""
+    return broker.config.connection_state.stream  # type: ignore[attr-defined,no-any-return]
