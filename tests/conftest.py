@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.postgres import PostgresServer, start_postgres
+from workers.gateway import WorkerSet
 from workers.nats_embedded import EmbeddedNats
 from workers.runtime import Database
 from workers.settings import Settings
@@ -27,11 +30,29 @@ def nats_url(data_dir: Path) -> Iterator[str]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """Tests that take this run once on SQLite (the default) and once on a real PostgreSQL."""
+    if request.param == "sqlite":
+        return None
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.create_database(f"t_{uuid.uuid4().hex[:12]}")
+
+
 @pytest.fixture
-def settings(data_dir: Path, nats_url: str) -> Settings:
+def settings(data_dir: Path, nats_url: str, request: pytest.FixtureRequest) -> Settings:
+    url = request.getfixturevalue("database_url") if "database_url" in request.fixturenames else None
     return Settings(
         data_dir=data_dir,
         NATS_URL=nats_url,
+        DATABASE_URL=url,
         api_tokens={"lk": "test-token-lk"},
         max_deliver=3,
         retry_backoff=[0.2, 0.2, 0.2],
@@ -45,3 +66,10 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
     await db.migrate()
     yield db
     await db.close()
+
+
+@pytest.fixture
+async def pipeline(settings: Settings, database: Database, nats_url: str) -> AsyncIterator[WorkerSet]:
+    """Every worker (normalize, route, relay, deliver) running in-process on the real server and DB."""
+    async with WorkerSet(settings, database=database, nats_url=nats_url) as workers:
+        yield workers

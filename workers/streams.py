@@ -49,6 +49,7 @@ def declare_streams(duplicate_window: float, replicas: int = 1) -> Streams:
             num_replicas=replicas,
             duplicate_window=duplicate_window,
             max_age=max_age_days * DAY,
+            declare=False,  # declared (and updated) by workers.runtime.declare_all_streams
         )
 
     return Streams(

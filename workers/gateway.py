@@ -1,0 +1,101 @@
+"""WorkerSet: run any subset of the workers on one broker connection (one process or many)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from faststream.nats import NatsBroker
+
+from workers import deliver, normalize, relay, route
+from workers.consumers import ConsumerSpec, ensure_consumer
+from workers.runtime import Database, Runtime, declare_all_streams, make_broker, resolve_nats_url
+from workers.settings import Settings
+from workers.shunt import jetstream_of
+from workers.streams import OUTBOX_WAKE_SUBJECT
+
+log = logging.getLogger("complaints.gateway")
+
+WORKER_NAMES = ("normalize", "route", "relay", "deliver")
+CONSUMERS: dict[str, ConsumerSpec] = {
+    "normalize": normalize.SPEC,
+    "route": route.SPEC,
+    "deliver": deliver.SPEC,
+}
+
+
+@dataclass
+class WorkerSet:
+    settings: Settings
+    names: tuple[str, ...] = WORKER_NAMES
+    database: Database | None = None
+    nats_url: str | None = None
+    broker: NatsBroker = field(init=False)
+    _own_database: bool = field(default=False, init=False)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.names) - set(WORKER_NAMES)
+        if unknown:
+            raise ValueError(f"unknown worker(s) {sorted(unknown)}; known: {', '.join(WORKER_NAMES)}")
+
+    async def start(self) -> None:
+        runtime = Runtime(self.settings)
+        if self.database is None:
+            self.database = Database.from_settings(self.settings)
+            self._own_database = True
+        await self.database.migrate()
+        self.broker = make_broker(self.nats_url or resolve_nats_url(self.settings))
+        registrars: dict[str, Callable[[], None]] = {
+            "normalize": lambda: normalize.register(self.broker, runtime),
+            "route": lambda: route.register(self.broker, runtime, self.database),  # type: ignore[arg-type]
+            "deliver": lambda: deliver.register(self.broker, runtime, self.database),  # type: ignore[arg-type]
+        }
+        for name in self.names:
+            if name in registrars:
+                registrars[name]()
+        await self.broker.connect()
+        await declare_all_streams(self.broker, runtime.streams)
+        js = jetstream_of(self.broker)
+        for name in self.names:
+            if name in CONSUMERS:
+                await ensure_consumer(js, CONSUMERS[name], self.settings)
+        await self.broker.start()
+        if "relay" in self.names:
+            await self._start_relay()
+        log.info("workers running: %s", ", ".join(self.names))
+
+    async def _start_relay(self) -> None:
+        wake = asyncio.Event()
+        connection = self.broker.config.connection_state.connection  # type: ignore[attr-defined]
+
+        async def nudged(_msg: object) -> None:
+            wake.set()
+
+        await connection.subscribe(OUTBOX_WAKE_SUBJECT, cb=nudged)
+        assert self.database is not None
+        self._tasks.append(asyncio.create_task(
+            relay.relay_forever(jetstream_of(self.broker), self.database, wake, self._stop,
+                                self.settings.relay_interval * 20)
+        ))
+
+    async def stop(self) -> None:
+        self._stop.set()
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.broker.stop()
+        if self._own_database and self.database is not None:
+            await self.database.close()
+
+    async def __aenter__(self) -> WorkerSet:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()

@@ -1,0 +1,1 @@
+"""Per-channel senders of replies; the deliver worker picks one by channel."""

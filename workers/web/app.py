@@ -1,0 +1,104 @@
+"""create_app(): the FastAPI app with its routers, sessions, static files and lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from faststream.nats import NatsBroker
+from starlette.middleware.sessions import SessionMiddleware
+
+from workers.runtime import Database, declare_all_streams, make_broker, resolve_nats_url
+from workers.settings import Settings
+from workers.streams import declare_streams
+from workers.web import (
+    api,
+    api_tickets,
+    auth,
+    health,
+    operator_pages,
+    phone_pages,
+    quarantine_pages,
+    schema,
+    submission_pages,
+    tickets_pages,
+)
+from workers.web.errors import install_error_handlers
+from workers.web.privacy import install_access_log_filter
+from workers.web.templating import make_templates
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).with_name("static")
+SESSION_MAX_AGE = 12 * 3600  # one working shift
+
+
+async def _open_broker(settings: Settings) -> NatsBroker:
+    broker = make_broker(resolve_nats_url(settings))
+    await broker.connect()
+    await declare_all_streams(broker, declare_streams(settings.duplicate_window, settings.stream_replicas))
+    return broker
+
+
+def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        """Open what the caller did not provide, and close only that."""
+        owned_database: Database | None = None
+        owned_broker: NatsBroker | None = None
+        try:
+            if app.state.database is None:
+                owned_database = Database.from_settings(settings)
+                await owned_database.migrate()
+                app.state.database = owned_database
+            if app.state.broker is None:
+                owned_broker = await _open_broker(settings)
+                app.state.broker = owned_broker
+            yield
+        finally:
+            if owned_broker is not None:
+                app.state.broker = None
+                await owned_broker.stop()
+            if owned_database is not None:
+                app.state.database = None
+                await owned_database.close()
+
+    return lifespan
+
+
+def create_app(settings: Settings, database: Database | None = None, broker: NatsBroker | None = None) -> FastAPI:
+    app = FastAPI(
+        title="Приём претензий",
+        description="Operator UI (phone channel) and REST API (web channel) of the complaint intake gateway",
+        lifespan=_lifespan(settings),
+        # The schema is served to logged-in staff by workers.web.schema (no CDN-hosted Swagger UI).
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    # Set now, not in the lifespan: a test transport without lifespan events still works.
+    app.state.settings = settings
+    app.state.database = database
+    app.state.broker = broker
+    app.state.templates = make_templates(settings)
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.session_secret.get_secret_value(),
+        session_cookie="complaints_session",
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+    )
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in (health, auth, api, api_tickets, operator_pages, phone_pages, submission_pages,
+                   tickets_pages, quarantine_pages, schema):
+        app.include_router(module.router)
+    install_access_log_filter()
+    if settings.session_secret.get_secret_value() == "change-me-in-production":
+        log.warning("web: COMPLAINTS_SESSION_SECRET is the default; set a long random value")
+    return app

@@ -1,0 +1,60 @@
+"""Russian titles for the codes stored in the database (roles, segments, channels, categories)."""
+
+from __future__ import annotations
+
+from normalizer.classify import CATEGORY_KEYWORDS
+from router.workflow import STAGE_TITLES_RU, Stage
+
+ROLE_TITLES = {
+    "operator": "Оператор колл-центра",
+    "manager": "Персональный менеджер",
+    "department_head": "Начальник отдела",
+    "subscriber_head": "Начальник абонентского отдела",
+    "admin": "Администратор",
+}
+SEGMENT_TITLES = {"individual": "Физическое лицо", "business": "Юридическое лицо"}
+BUILDING_TITLES = {"apartment": "Многоквартирный дом", "private": "Частный дом", "office": "Офис"}
+CHANNEL_TITLES = {
+    "email": "Электронная почта",
+    "vk": "ВКонтакте",
+    "ok": "Одноклассники",
+    "telegram": "Telegram",
+    "phone": "Телефон",
+    "web": "Личный кабинет",
+    "post": "Почта",
+    "fax": "Факс",
+}
+QUEUE_TITLES = {"subscriber": "Абонентский отдел"}
+CATEGORY_TITLES = {
+    "billing": "Оплата и тарифы",
+    "connection": "Качество связи",
+    "service": "Подключение и обслуживание",
+    "staff": "Работа сотрудников",
+    "other": "Другое",
+}
+# The categories an operator may pick: the classifier's own names, so both sides agree.
+CATEGORY_CHOICES: tuple[str, ...] = (*(name for name, _ in CATEGORY_KEYWORDS), "other")
+SHUNT_STAGE_TITLES = {
+    "normalize": "Нормализация",
+    "route": "Маршрутизация",
+    "relay": "Публикация",
+    "deliver": "Доставка ответа",
+    "sla": "Контроль сроков",
+}
+DELIVERY_STATUS_TITLES = {"sent": "Отправлено", "callback": "Обратный звонок", "failed": "Ошибка"}
+
+
+def title(table: dict[str, str], code: str | None) -> str:
+    """The Russian title of a code, or the code itself when the table does not know it."""
+    if code is None:
+        return "—"
+    return table.get(code, code)
+
+
+def stage_title(code: str | None) -> str:
+    if code is None:
+        return "—"
+    try:
+        return STAGE_TITLES_RU[Stage(code)]
+    except ValueError:
+        return code

@@ -1,0 +1,24 @@
+"""The OpenAPI document of the REST API, for logged-in staff (handed to API client developers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.openapi.utils import get_openapi
+
+from workers.web.auth import current_staff
+
+router = APIRouter(dependencies=[Depends(current_staff)])
+
+
+@router.get("/api/openapi.json", include_in_schema=False)
+async def openapi(request: Request) -> dict[str, Any]:
+    app = request.app
+    if app.openapi_schema is None:
+        api_routes = [r for r in app.routes if getattr(r, "path", "").startswith("/api/v1/")]
+        app.openapi_schema = get_openapi(
+            title="Complaint intake REST API", version="1", routes=api_routes,
+            description="Authorization: Bearer <token>. POST /api/v1/feedback needs an Idempotency-Key header.",
+        )
+    return app.openapi_schema

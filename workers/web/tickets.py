@@ -1,0 +1,105 @@
+"""Ticket reads shared by the staff pages and the REST API; rows become router.contracts.Ticket."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from router.contracts import TICKET_NUMBER_PATTERN, Clocks, HistoryEntry
+from router.contracts import Ticket as TicketContract
+from router.models import Client, Ticket, TicketHistory
+from router.timeutil import aware
+from router.workflow import Stage
+
+_NUMBER = re.compile(TICKET_NUMBER_PATTERN)
+
+
+def is_ticket_number(value: str) -> bool:
+    return bool(_NUMBER.match(value))
+
+
+async def ticket_by_number(session: AsyncSession, number: str) -> Ticket | None:
+    if not is_ticket_number(number):
+        return None
+    return await session.scalar(select(Ticket).where(Ticket.number == number))
+
+
+async def history_of(session: AsyncSession, ticket_id: int) -> list[TicketHistory]:
+    rows = await session.scalars(
+        select(TicketHistory).where(TicketHistory.ticket_id == ticket_id).order_by(TicketHistory.at, TicketHistory.id)
+    )
+    return list(rows)
+
+
+def _stage(value: str | None) -> Stage | None:
+    return Stage(value) if value else None
+
+
+def to_contract(ticket: Ticket, client_name: str | None, history: Sequence[TicketHistory]) -> TicketContract:
+    return TicketContract(
+        number=ticket.number,
+        client_id=ticket.client_id,
+        client_name=client_name,
+        assignee=ticket.assignee_login,
+        queue=ticket.queue,
+        stage=Stage(ticket.stage),
+        status="closed" if ticket.status == "closed" else "open",
+        channel=ticket.channel,
+        subject=ticket.subject,
+        text=ticket.text,
+        category=ticket.category,
+        created_at=aware(ticket.created_at),
+        clocks=Clocks(
+            first_response_due=aware(ticket.first_response_due),
+            resolution_due=aware(ticket.resolution_due),
+            legal_due=aware(ticket.legal_due),
+        ),
+        history=[
+            HistoryEntry(
+                at=aware(h.at), actor=h.actor, action=h.action,
+                from_stage=_stage(h.from_stage), to_stage=_stage(h.to_stage), note=h.note,
+            )
+            for h in history
+        ],
+    )
+
+
+async def ticket_contract(session: AsyncSession, ticket: Ticket) -> TicketContract:
+    client = await session.get(Client, ticket.client_id) if ticket.client_id is not None else None
+    return to_contract(ticket, client.name if client else None, await history_of(session, ticket.id))
+
+
+async def clients_matching(session: AsyncSession, value: str) -> list[int]:
+    """`client` of the ticket list: a contract number first, else a numeric client id."""
+    value = value.strip()
+    by_contract = await session.scalar(select(Client.id).where(Client.contract_number == value))
+    if by_contract is not None:
+        return [by_contract]
+    if value.isdigit() and len(value) <= 18:
+        by_id = await session.scalar(select(Client.id).where(Client.id == int(value)))
+        if by_id is not None:
+            return [by_id]
+    return []
+
+
+@dataclass(frozen=True)
+class TicketPage:
+    items: list[Ticket]
+    total: int
+
+
+async def list_tickets(
+    session: AsyncSession, client_ids: Sequence[int] | None, status: str | None, limit: int, offset: int
+) -> TicketPage:
+    stmt = select(Ticket)
+    if client_ids is not None:
+        stmt = stmt.where(Ticket.client_id.in_(client_ids))
+    if status is not None:
+        stmt = stmt.where(Ticket.status == status)
+    total = await session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = await session.scalars(stmt.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit).offset(offset))
+    return TicketPage(list(rows), total)

@@ -1,0 +1,51 @@
+"""The ticket card: client, owner, stage, the three clocks, text, history, replies, the client's other tickets."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from router.directory import staff_by_login
+from router.models import CallbackTask, Client, Delivery, Submission, Ticket
+from workers.web.auth import current_staff
+from workers.web.deps import SessionDep
+from workers.web.errors import PageError
+from workers.web.templating import render
+from workers.web.tickets import history_of, ticket_by_number
+
+OTHER_TICKETS_LIMIT = 50
+
+router = APIRouter(dependencies=[Depends(current_staff)])
+
+
+@router.get("/tickets/{number}")
+async def ticket_page(request: Request, number: str, session: SessionDep) -> Response:
+    ticket = await ticket_by_number(session, number)
+    if ticket is None:
+        raise PageError(404, "Претензия с таким номером не найдена.")
+    client = await session.get(Client, ticket.client_id) if ticket.client_id is not None else None
+    history = await history_of(session, ticket.id)
+    people = await staff_by_login(session, [ticket.assignee_login or "", *(h.actor for h in history)])
+    deliveries = list(await session.scalars(
+        select(Delivery).where(Delivery.ticket_id == ticket.id).order_by(Delivery.at, Delivery.id)
+    ))
+    callbacks = list(await session.scalars(
+        select(CallbackTask).where(CallbackTask.ticket_id == ticket.id).order_by(CallbackTask.created_at)
+    ))
+    submissions = list(await session.scalars(
+        select(Submission).where(Submission.ticket_id == ticket.id).order_by(Submission.received_at)
+    ))
+    others: list[Ticket] = []
+    if ticket.client_id is not None:
+        others = list(await session.scalars(
+            select(Ticket)
+            .where(Ticket.client_id == ticket.client_id, Ticket.id != ticket.id)
+            .order_by(Ticket.created_at.desc()).limit(OTHER_TICKETS_LIMIT)
+        ))
+    parent = await session.get(Ticket, ticket.parent_ticket_id) if ticket.parent_ticket_id else None
+    return render(request, "ticket.html", {
+        "ticket": ticket, "client": client, "history": history, "people": people,
+        "assignee": people.get(ticket.assignee_login or ""), "deliveries": deliveries,
+        "callbacks": callbacks, "submissions": submissions, "others": others, "parent": parent,
+    })
