@@ -5,9 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, model_validator
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator, model_validator
 
 from channels.base import BadSubmission, Channel, RawSubmission, submission_id_for
+
+
+def _valid_phone(value: str) -> bool:
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(value, "RU"))
+    except phonenumbers.NumberParseException:
+        return False
 
 
 class WebFeedback(BaseModel):
@@ -23,6 +31,13 @@ class WebFeedback(BaseModel):
     email: EmailStr | None = None
     name: str | None = Field(default=None, max_length=200)
     category: str | None = Field(default=None, max_length=64)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone_is_a_number(cls, value: str | None) -> str | None:
+        if value and not _valid_phone(value):
+            raise ValueError("телефон не распознан / the phone number is not valid")
+        return value
 
     @model_validator(mode="after")
     def _someone_identifiable(self) -> WebFeedback:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from router.models import Client, Staff, Ticket
 
@@ -19,14 +20,13 @@ class Assignment:
     reason: str
 
 
-async def _active(session: AsyncSession, login: str | None) -> Staff | None:
+def _staff(session: Session, login: str | None) -> Staff | None:
     if not login:
         return None
-    staff = await session.scalar(select(Staff).where(Staff.login == login))
-    return staff if staff is not None and staff.active else None
+    return session.scalar(select(Staff).where(Staff.login == login))
 
 
-async def least_loaded_manager(session: AsyncSession, department: str = SUBSCRIBER_DEPARTMENT) -> str | None:
+def least_loaded_manager(session: Session, department: str = SUBSCRIBER_DEPARTMENT) -> str | None:
     open_count = (
         select(func.count(Ticket.id))
         .where(Ticket.assignee_login == Staff.login, Ticket.status == "open")
@@ -39,21 +39,23 @@ async def least_loaded_manager(session: AsyncSession, department: str = SUBSCRIB
         .order_by(open_count, Staff.login)
         .limit(1)
     )
-    return await session.scalar(stmt)
+    return session.scalar(stmt)
 
 
-async def choose_assignee(session: AsyncSession, client: Client | None) -> Assignment:
+def assign(session: Session, client: Client | None) -> Assignment:
     if client is None:
         return Assignment(None, SUBSCRIBER_DEPARTMENT, "клиент не найден: очередь абонентского отдела")
-    manager = await _active(session, client.manager_login)
-    if manager is not None:
+    manager = _staff(session, client.manager_login)
+    if manager is not None and manager.active:
         return Assignment(manager.login, manager.department, "персональный менеджер")
-    if client.manager_login:
-        listed = await session.scalar(select(Staff).where(Staff.login == client.manager_login))
-        deputy = await _active(session, listed.deputy_login if listed else None)
-        if deputy is not None:
-            return Assignment(deputy.login, deputy.department, "заместитель персонального менеджера")
-    fallback = await least_loaded_manager(session)
+    deputy = _staff(session, manager.deputy_login) if manager is not None else None
+    if deputy is not None and deputy.active:
+        return Assignment(deputy.login, deputy.department, "заместитель персонального менеджера")
+    fallback = least_loaded_manager(session)
     if fallback is not None:
         return Assignment(fallback, SUBSCRIBER_DEPARTMENT, "наименее загруженный менеджер абонентского отдела")
     return Assignment(None, SUBSCRIBER_DEPARTMENT, "нет активных менеджеров: очередь абонентского отдела")
+
+
+async def choose_assignee(session: AsyncSession, client: Client | None) -> Assignment:
+    return await session.run_sync(assign, client)

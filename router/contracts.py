@@ -90,7 +90,7 @@ class OutboundMessage(BaseModel):
     SCHEMA_VERSION: ClassVar[int] = 1
 
     schema_version: Literal[1] = 1
-    outbox_id: int
+    outbox_id: int = Field(description="Outbox row id, stamped by the relay; the delivery idempotency key")
     kind: OutboundKind
     channel: str
     ticket_number: str = Field(pattern=TICKET_NUMBER_PATTERN)

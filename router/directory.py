@@ -1,4 +1,8 @@
-"""Client and staff directory: resolve a client from any identity it is known by."""
+"""Client and staff directory: resolve a client from any identity it is known by.
+
+The core is synchronous (the routing transaction runs in one thread hop per batch); the async
+wrappers serve the web pages and the CLI.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,10 @@ from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from normalizer.event import Identities
+from normalizer.phones import to_e164
 from router.models import Client, ClientIdentity, Staff
 
 # Most specific first: a contract number names a client; a shared phone may not.
@@ -29,32 +35,32 @@ def identity_pairs(identities: Identities) -> list[tuple[str, str]]:
     return pairs
 
 
-async def resolve_client(session: AsyncSession, identities: Identities) -> Client | None:
+def find_client_by_identities(session: Session, identities: Identities) -> Client | None:
     if identities.client_id is not None:
-        client = await session.get(Client, identities.client_id)
+        client = session.get(Client, identities.client_id)
         if client is not None:
             return client
     pairs = identity_pairs(identities)
     if not pairs:
         return None
-    rows = (
-        await session.execute(
-            select(ClientIdentity.kind, ClientIdentity.value, ClientIdentity.client_id).where(
-                ClientIdentity.value.in_({value for _, value in pairs})
-            )
+    rows = session.execute(
+        select(ClientIdentity.kind, ClientIdentity.value, ClientIdentity.client_id).where(
+            ClientIdentity.value.in_({value for _, value in pairs})
         )
     ).all()
     found = {(kind, value): client_id for kind, value, client_id in rows}
     for pair in pairs:
         if pair in found:
-            return await session.get(Client, found[pair])
+            return session.get(Client, found[pair])
     return None
+
+
+async def resolve_client(session: AsyncSession, identities: Identities) -> Client | None:
+    return await session.run_sync(find_client_by_identities, identities)
 
 
 async def find_clients(session: AsyncSession, query: str, limit: int = 20) -> list[Client]:
     """Operator search: by phone (any format), contract or account number, or part of the name."""
-    from normalizer.phones import to_e164
-
     query = query.strip()
     if not query:
         return []

@@ -39,6 +39,7 @@ Segment = Literal["individual", "business"]
 BuildingType = Literal["apartment", "private", "office"]
 PreferredChannel = Literal["email", "vk", "ok", "telegram", "phone", "web", "post"]
 Role = Literal["operator", "manager", "department_head", "subscriber_head", "director", "admin"]
+ROLES: tuple[Role, ...] = ("operator", "manager", "department_head", "subscriber_head", "director", "admin")
 
 CLIENT_COLUMNS: tuple[str, ...] = (
     "contract_number", "account_number", "name", "segment", "building_type", "packages", "address",
@@ -62,27 +63,37 @@ IDENTITY_LABELS: dict[str, str] = {
 }
 SUBSCRIBER_DEPARTMENT = "subscriber"  # router.assignment; repeated to keep this module free of its imports
 
-_SEGMENTS: dict[str, Segment] = {
-    **dict.fromkeys(("individual", "person", "физ", "физлицо", "физическоелицо", "фл", "частноелицо"),
-                    "individual"),
-    **dict.fromkeys(("business", "company", "юр", "юрлицо", "юридическоелицо", "юл", "ип", "организация"),
-                    "business"),
-}
-_BUILDINGS: dict[str, BuildingType] = {
-    **dict.fromkeys(("apartment", "мкд", "многоквартирный", "многоквартирныйдом", "квартира"), "apartment"),
-    **dict.fromkeys(("private", "house", "частный", "частныйдом", "дом"), "private"),
-    **dict.fromkeys(("office", "офис", "нежилое", "нежилоепомещение"), "office"),
-}
-_ROLES: dict[str, Role] = {
-    **dict.fromkeys(("operator", "оператор"), "operator"),
-    **dict.fromkeys(("manager", "менеджер", "персональныйменеджер"), "manager"),
-    **dict.fromkeys(("department_head", "начальникотдела"), "department_head"),
-    **dict.fromkeys(("subscriber_head", "начальникабонентскогоотдела"), "subscriber_head"),
-    **dict.fromkeys(("director", "директор", "генеральныйдиректор"), "director"),
-    **dict.fromkeys(("admin", "администратор"), "admin"),
-}
+T = TypeVar("T")
+
+
+def _key(value: str) -> str:
+    """Loose spelling for synonyms: "Физ. лицо" -> "физлицо", "department_head" -> "departmenthead"."""
+    return re.sub(r"[\s._\-]+", "", value.casefold())
+
+
+def _loose(*groups: tuple[T, tuple[str, ...]]) -> dict[str, T]:
+    return {_key(name): value for value, names in groups for name in (str(value), *names)}
+
+
+_SEGMENTS: dict[str, Segment] = _loose(
+    ("individual", ("person", "физ", "физ. лицо", "физическое лицо", "ФЛ", "частное лицо")),
+    ("business", ("company", "юр", "юр. лицо", "юридическое лицо", "ЮЛ", "ИП", "организация")),
+)
+_BUILDINGS: dict[str, BuildingType] = _loose(
+    ("apartment", ("МКД", "многоквартирный", "многоквартирный дом", "квартира")),
+    ("private", ("house", "частный", "частный дом", "дом")),
+    ("office", ("офис", "нежилое", "нежилое помещение")),
+)
+_ROLES: dict[str, Role] = _loose(
+    ("operator", ("оператор",)),
+    ("manager", ("менеджер", "персональный менеджер")),
+    ("department_head", ("начальник отдела",)),
+    ("subscriber_head", ("начальник абонентского отдела",)),
+    ("director", ("директор", "генеральный директор")),
+    ("admin", ("администратор",)),
+)
 _CHANNELS: tuple[str, ...] = ("email", "vk", "ok", "telegram", "phone", "web", "post")
-_DEPARTMENTS: dict[str, str] = {"абонентский": SUBSCRIBER_DEPARTMENT, "абонентскийотдел": SUBSCRIBER_DEPARTMENT}
+_DEPARTMENTS: dict[str, str] = _loose((SUBSCRIBER_DEPARTMENT, ("абонентский", "абонентский отдел")))
 _TRUE = frozenset({"true", "1", "yes", "y", "да", "д", "+"})
 _FALSE = frozenset({"false", "0", "no", "n", "нет", "н", "-"})
 _LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -138,11 +149,6 @@ class _Counts:
 
 
 # ------------------------------------------------------------------------------------------- row models
-
-
-def _key(value: str) -> str:
-    """Loose spelling for synonyms: "Физ. лицо" -> "физлицо"."""
-    return re.sub(r"[\s._\-]+", "", value.casefold())
 
 
 def _split(value: Any) -> list[str]:
@@ -221,9 +227,15 @@ class ClientRow(_Row):
     @classmethod
     def _number(cls, value: Any) -> Any:
         if isinstance(value, str):
-            value = re.sub(r"\s+", "", value.strip().removeprefix("№").removeprefix("N"))
+            # "№ 12-345678", "7 700 123 456" (Excel's digit grouping) -> "12-345678", "7700123456"
+            value = re.sub(r"\s+", "", value.strip().removeprefix("№"))
             if MULTI_SEPARATOR in value:
                 raise ValueError("допустим только один номер / only one number is allowed")
+            if re.fullmatch(r"\d+(?:[.,]\d+)?[eE]\+?\d+", value):
+                raise ValueError(
+                    f"номер «{value}» испорчен Excel (экспоненциальная запись): сохраните столбец как текст / "
+                    f"{value!r} was mangled by Excel into scientific notation: format the column as text"
+                )
         return value
 
     @field_validator("segment", mode="before")
@@ -369,7 +381,7 @@ class StaffRow(_Row):
             return value
         found = _ROLES.get(_key(str(value)))
         if found is None:
-            allowed = ", ".join(sorted(set(_ROLES.values())))
+            allowed = ", ".join(ROLES)
             raise ValueError(f"роль «{value}» неизвестна, допустимо: {allowed} / unknown role {value!r}: {allowed}")
         return found
 
@@ -496,6 +508,7 @@ def read_csv(
                 if not _check_header(header, columns, required, start, report):
                     return None
                 continue
+            report.total += 1
             if len(record) > len(header):
                 report.error(
                     start,
@@ -506,8 +519,8 @@ def read_csv(
                 continue
             values: dict[str, str | None] = {}
             for name, cell in zip(header, record, strict=False):
-                cell = cell.strip()
-                values[name] = cell or None
+                cleaned = cell.replace("\r\n", "\n").replace("\r", "\n").strip()
+                values[name] = cleaned or None
             rows.append(CsvRow(start, values))
     except csv.Error as exc:
         report.error(last_line + 1, f"ошибка формата CSV / malformed CSV: {exc}")
@@ -631,7 +644,6 @@ async def import_clients(
     table = read_csv(source, CLIENT_COLUMNS, CLIENT_REQUIRED, report)
     if table is None:
         return report.finish()
-    report.total = len(table)
     rows = validate_rows(table, ClientRow, report, progress)
     rows = _first_wins(rows, lambda r: r.contract_number, ("номер договора", "contract number"), report)
     async with sessions() as session:
@@ -805,7 +817,6 @@ async def import_staff(
     table = read_csv(source, STAFF_COLUMNS, STAFF_REQUIRED, report)
     if table is None:
         return report.finish()
-    report.total = len(table)
     rows = validate_rows(table, StaffRow, report, progress)
     rows = _first_wins(rows, lambda r: r.login, ("логин", "login"), report)
     async with sessions() as session:

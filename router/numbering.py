@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from router.models import TicketCounter
 
@@ -13,7 +13,7 @@ def format_number(year: int, seq: int) -> str:
     return f"C-{year:04d}-{seq:06d}"
 
 
-async def next_ticket_number(session: AsyncSession, year: int) -> str:
+def next_ticket_number(session: Session, year: int) -> str:
     # UPDATE ... RETURNING takes the row lock on PostgreSQL, so concurrent routers never share a number.
     bump = (
         update(TicketCounter)
@@ -21,13 +21,13 @@ async def next_ticket_number(session: AsyncSession, year: int) -> str:
         .values(last_seq=TicketCounter.last_seq + 1)
         .returning(TicketCounter.last_seq)
     )
-    seq = await session.scalar(bump)
+    seq = session.scalar(bump)
     if seq is None:
         try:
-            async with session.begin_nested():
-                await session.execute(insert(TicketCounter).values(year=year, last_seq=1))
+            with session.begin_nested():
+                session.execute(insert(TicketCounter).values(year=year, last_seq=1))
             seq = 1
         except IntegrityError:  # another router created the year's row first
-            seq = await session.scalar(bump)
+            seq = session.scalar(bump)
     assert seq is not None
     return format_number(year, seq)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.models import Outbox
+from router.timeutil import to_utc
 
 OUTBOUND_PREFIX = "outbound"
 TICKET_EVENTS_PREFIX = "tickets.events"
@@ -21,10 +22,20 @@ def ticket_event_subject(event_type: str) -> str:
     return f"{TICKET_EVENTS_PREFIX}.{event_type}"
 
 
-async def add_outbox(
+# The row id is known only after the INSERT; the relay stamps it into outbound payloads when it
+# publishes (saves a flush and an UPDATE per reply on the routing hot path).
+OUTBOX_ID_BY_RELAY = 0
+
+
+def add_outbox(
     session: AsyncSession, subject: str, payload: dict[str, Any], now: datetime, ticket_id: int | None
 ) -> Outbox:
-    row = Outbox(subject=subject, payload=payload, created_at=now, ticket_id=ticket_id, attempts=0)
+    row = Outbox(subject=subject, payload=payload, created_at=to_utc(now), ticket_id=ticket_id, attempts=0)
     session.add(row)
-    await session.flush()  # the id is the Nats-Msg-Id: it must exist before the payload names it
     return row
+
+
+def payload_to_publish(row_id: int, subject: str, payload: dict[str, Any]) -> dict[str, Any]:
+    if subject.startswith(OUTBOUND_PREFIX + "."):
+        return {**payload, "outbox_id": row_id}
+    return payload

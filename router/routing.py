@@ -12,10 +12,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from normalizer.event import ComplaintEvent
-from router.assignment import choose_assignee
+from router.assignment import assign
 from router.calendar import BusinessCalendar, Deadlines
 from router.contracts import (
     Clocks,
@@ -24,10 +24,10 @@ from router.contracts import (
     TicketEvent,
     TicketEventType,
 )
-from router.directory import resolve_client
+from router.directory import find_client_by_identities
 from router.models import Client, Submission, Ticket, TicketHistory
 from router.numbering import next_ticket_number
-from router.outbox import add_outbox, outbound_subject, ticket_event_subject
+from router.outbox import OUTBOX_ID_BY_RELAY, add_outbox, outbound_subject, ticket_event_subject
 from router.texts import acknowledgement, follow_up_received
 from router.timeutil import aware, to_utc
 from router.workflow import Stage
@@ -49,11 +49,11 @@ class RouteResult:
     assignee: str | None = None
 
 
-async def _referenced_ticket(session: AsyncSession, event: ComplaintEvent, client: Client | None) -> Ticket | None:
+def _referenced_ticket(session: Session, event: ComplaintEvent, client: Client | None) -> Ticket | None:
     numbers = [ref for ref in event.thread_refs if ref.startswith("C-")]
     if not numbers:
         return None
-    tickets = (await session.scalars(select(Ticket).where(Ticket.number.in_(numbers)))).all()
+    tickets = (session.scalars(select(Ticket).where(Ticket.number.in_(numbers)))).all()
     for ticket in tickets:
         # A number alone is no proof of identity: it must be the same client's ticket.
         if client is not None and ticket.client_id == client.id:
@@ -71,8 +71,8 @@ def _clocks(ticket: Ticket) -> Clocks:
     )
 
 
-async def _announce(
-    session: AsyncSession, ticket: Ticket, event: ComplaintEvent, kind: TicketEventType, now: datetime
+def _announce(
+    session: Session, ticket: Ticket, event: ComplaintEvent, kind: TicketEventType, now: datetime
 ) -> None:
     ticket_event = TicketEvent(
         event_id=uuid.uuid5(TICKET_EVENT_NAMESPACE, f"{event.event_id}:{kind}"),
@@ -86,34 +86,34 @@ async def _announce(
         submission_id=event.submission_id,
         clocks=_clocks(ticket),
     )
-    await add_outbox(session, ticket_event_subject(kind), ticket_event.model_dump(mode="json"), now, ticket.id)
+    add_outbox(session, ticket_event_subject(kind), ticket_event.model_dump(mode="json"), now, ticket.id)
 
 
-async def _reply(
-    session: AsyncSession, ticket: Ticket, event: ComplaintEvent, kind: OutboundKind, text: str, now: datetime
+def _reply(
+    session: Session, ticket: Ticket, event: ComplaintEvent, kind: OutboundKind, text: str, now: datetime
 ) -> None:
     if event.auto_generated:
         return  # never answer a robot
-    row = await add_outbox(session, outbound_subject(event.channel.value), {}, now, ticket.id)
-    row.payload = OutboundMessage(
-        outbox_id=row.id,
+    message = OutboundMessage(
+        outbox_id=OUTBOX_ID_BY_RELAY,
         kind=kind,
         channel=event.channel.value,
         ticket_number=ticket.number,
         client_id=ticket.client_id,
         in_reply_to=event.native_id,
         text=text,
-    ).model_dump(mode="json")
+    )
+    add_outbox(session, outbound_subject(event.channel.value), message.model_dump(mode="json"), now, ticket.id)
 
 
-async def _create_ticket(
-    session: AsyncSession, event: ComplaintEvent, client: Client | None, calendar: BusinessCalendar,
+def _create_ticket(
+    session: Session, event: ComplaintEvent, client: Client | None, calendar: BusinessCalendar,
     now: datetime, parent: Ticket | None,
 ) -> Ticket:
-    assignment = await choose_assignee(session, client)
+    assignment = assign(session, client)
     deadlines: Deadlines = calendar.deadlines(now)
     ticket = Ticket(
-        number=await next_ticket_number(session, now.astimezone(calendar.tz).year),
+        number=next_ticket_number(session, now.astimezone(calendar.tz).year),
         client_id=client.id if client else None,
         assignee_login=assignment.assignee,
         queue=assignment.queue,
@@ -130,7 +130,7 @@ async def _create_ticket(
         parent_ticket_id=parent.id if parent else None,
     )
     session.add(ticket)
-    await session.flush()
+    session.flush()
     note = f"Назначено: {assignment.assignee or 'очередь ' + assignment.queue} ({assignment.reason})"
     if parent is not None:
         note += f"; связана с закрытой претензией {parent.number}"
@@ -139,29 +139,33 @@ async def _create_ticket(
         action="registered", from_stage=None, to_stage=Stage.REGISTERED.value, note=note,
         submission_id=str(event.submission_id),
     ))
-    await _announce(session, ticket, event, TicketEventType.CREATED, now)
+    _announce(session, ticket, event, TicketEventType.CREATED, now)
     name = client.name if client else event.display_name
-    await _reply(session, ticket, event, OutboundKind.ACKNOWLEDGEMENT,
+    _reply(session, ticket, event, OutboundKind.ACKNOWLEDGEMENT,
                  acknowledgement(ticket.number, deadlines, calendar.tz, name), now)
     return ticket
 
 
-async def _add_follow_up(session: AsyncSession, ticket: Ticket, event: ComplaintEvent, now: datetime) -> None:
+def _add_follow_up(session: Session, ticket: Ticket, event: ComplaintEvent, now: datetime) -> None:
     session.add(TicketHistory(
         ticket_id=ticket.id, at=to_utc(now), actor=event.operator_id or f"channel:{event.channel.value}",
         action="follow_up", from_stage=ticket.stage, to_stage=ticket.stage, note=event.text[:2000],
         submission_id=str(event.submission_id),
     ))
-    await _announce(session, ticket, event, TicketEventType.FOLLOW_UP, now)
-    await _reply(session, ticket, event, OutboundKind.FOLLOW_UP_RECEIVED,
+    _announce(session, ticket, event, TicketEventType.FOLLOW_UP, now)
+    _reply(session, ticket, event, OutboundKind.FOLLOW_UP_RECEIVED,
                  follow_up_received(ticket.number, event.display_name), now)
 
 
-async def route_event(
-    session: AsyncSession, event: ComplaintEvent, calendar: BusinessCalendar, now: datetime
+def route_event(
+    session: Session, event: ComplaintEvent, calendar: BusinessCalendar, now: datetime
 ) -> RouteResult:
-    """The body of the routing transaction. The caller commits (or rolls back) around it."""
-    seen = await session.scalar(
+    """The body of the routing transaction. The caller commits (or rolls back) around it.
+
+    Synchronous on purpose: a batch runs in one thread hop (SQLite) or one greenlet (PostgreSQL)
+    instead of a hop per statement.
+    """
+    seen = session.scalar(
         select(Submission.id).where(
             Submission.channel == event.channel.value, Submission.native_id == event.native_id
         )
@@ -169,23 +173,23 @@ async def route_event(
     if seen is not None:
         return RouteResult(Outcome.DUPLICATE)
 
-    client = await resolve_client(session, event.identities)
+    client = find_client_by_identities(session, event.identities)
     submission = Submission(
         id=str(event.submission_id), channel=event.channel.value, native_id=event.native_id,
         received_at=to_utc(event.received_at), routed_at=to_utc(now),
         client_id=client.id if client else None, event=event.model_dump(mode="json"),
     )
     session.add(submission)
-    await session.flush()  # the unique key catches a concurrent router here
+    session.flush()  # the unique key catches a concurrent router here
 
-    referenced = await _referenced_ticket(session, event, client)
+    referenced = _referenced_ticket(session, event, client)
     if referenced is not None and referenced.status == "open":
         submission.ticket_id = referenced.id
-        await _add_follow_up(session, referenced, event, now)
+        _add_follow_up(session, referenced, event, now)
         return RouteResult(Outcome.FOLLOW_UP, referenced.number, referenced.assignee_login)
     if event.auto_generated:
         return RouteResult(Outcome.AUTO_GENERATED)
 
-    ticket = await _create_ticket(session, event, client, calendar, now, parent=referenced)
+    ticket = _create_ticket(session, event, client, calendar, now, parent=referenced)
     submission.ticket_id = ticket.id
     return RouteResult(Outcome.CREATED, ticket.number, ticket.assignee_login)

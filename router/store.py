@@ -7,8 +7,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession  # re-exported for callers
 
@@ -31,14 +31,29 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
 
 
+READ_ONLY = "complaints_read_only"
+
+
 def _sqlite_begin(conn: Connection) -> None:
     # IMMEDIATE takes the write lock up front: several processes (web, route, relay) share the file,
     # and a deferred transaction that later writes can fail with SQLITE_BUSY despite busy_timeout.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Read-only work begins deferred and, in WAL mode, never waits for the writer.
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+
+
+def read_only(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine and pool, for transactions that only read."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    # Error messages must not carry row values (personal data) into the logs.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
+        # One connection per process: SQLite has a single writer anyway, and waiting in the pool
+        # (an asyncio queue) is prompt, while SQLite's busy handler sleeps in growing steps.
+        kwargs.setdefault("pool_size", 1)
+        kwargs.setdefault("max_overflow", 0)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         # The driver's own transaction handling breaks SAVEPOINT; SQLAlchemy emits BEGIN itself instead.
@@ -47,6 +62,27 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("pool_pre_ping", True)
     return create_async_engine(url, **kwargs)
+
+
+def make_sync_engine(url: str) -> Engine | None:
+    """SQLite only: a synchronous engine on the same file for batch transactions run in a thread.
+
+    aiosqlite hops to its thread and back for every statement (~0.1 ms each here); a batch run
+    with the plain driver in one executor call saves most of that. PostgreSQL (asyncpg) has no
+    such cost, so it has no sync engine.
+    """
+    if not url.startswith("sqlite+aiosqlite"):
+        return None
+    engine = create_engine(
+        url.replace("sqlite+aiosqlite", "sqlite", 1),
+        hide_parameters=True,
+        pool_size=1,
+        max_overflow=0,
+        connect_args={"check_same_thread": False},
+    )
+    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -6,7 +6,7 @@ from faststream import AckPolicy
 from faststream.nats import NatsBroker, NatsMessage, PullSub
 from nats.aio.msg import Msg
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from router.contracts import OutboundMessage
 from router.models import Client, Delivery, Ticket
@@ -24,13 +24,15 @@ STAGE = "deliver"
 SPEC = ConsumerSpec(durable="deliver", stream="OUTBOUND", subject=f"{OUTBOUND_PREFIX}.*")
 
 
-async def deliver_in_session(session: AsyncSession, message: OutboundMessage) -> str:
-    done = await session.scalar(select(Delivery.status).where(Delivery.outbox_id == message.outbox_id))
+def deliver_in_session(session: Session, message: OutboundMessage) -> str:
+    done = session.scalar(select(Delivery.status).where(Delivery.outbox_id == message.outbox_id))
     if done is not None:
         return "duplicate"
-    client = await session.get(Client, message.client_id) if message.client_id else None
-    result = await sender_for(message.channel, client).send(session, message, client)
-    ticket_id = await session.scalar(select(Ticket.id).where(Ticket.number == message.ticket_number))
+    client = session.get(Client, message.client_id) if message.client_id else None
+    ticket_id = session.scalar(select(Ticket.id).where(Ticket.number == message.ticket_number))
+    if ticket_id is None:
+        raise LookupError(f"ticket {message.ticket_number} of outbox {message.outbox_id} not found")
+    result = sender_for(message.channel, client).record(session, message, client, ticket_id)
     session.add(
         Delivery(
             outbox_id=message.outbox_id, ticket_id=ticket_id, channel=result.channel,

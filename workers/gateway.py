@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from faststream.nats import NatsBroker
 
-from workers import deliver, normalize, relay, route
+from workers import deliver, nats_compat, normalize, relay, route  # noqa: F401 - nats_compat patches on import
 from workers.consumers import ConsumerSpec, ensure_consumer
 from workers.runtime import Database, Runtime, declare_all_streams, make_broker, resolve_nats_url
 from workers.settings import Settings
@@ -20,6 +20,17 @@ from workers.streams import OUTBOX_WAKE_SUBJECT
 log = logging.getLogger("complaints.gateway")
 
 WORKER_NAMES = ("normalize", "route", "relay", "deliver")
+def process_groups(settings: Settings) -> list[tuple[str, ...]]:
+    """How `complaints up` splits the workers into processes.
+
+    On SQLite every writer shares one file lock, so the three workers that write (route, relay,
+    deliver) share one process and one connection; on PostgreSQL each worker gets its own process.
+    """
+    if settings.effective_database_url.startswith("sqlite"):
+        return [("normalize",), ("route", "relay", "deliver")]
+    return [(name,) for name in WORKER_NAMES]
+
+
 CONSUMERS: dict[str, ConsumerSpec] = {
     "normalize": normalize.SPEC,
     "route": route.SPEC,

@@ -49,7 +49,7 @@ class EmbeddedNats:
         ports.mkdir(parents=True, exist_ok=True)
         conf = base / "nats-server.conf"
         conf.write_text(_config(store, ports))
-        log = open(base / "nats-server.log", "ab")  # noqa: SIM115 - handed to the child
+        log = open(base / "nats-server.log", "ab")
         self.process = subprocess.Popen([nats_server_binary(), "-c", str(conf)], stdout=log, stderr=log)
         ports_file = ports / f"nats-server_{self.process.pid}.ports"
         deadline = time.monotonic() + timeout

@@ -8,7 +8,7 @@ from __future__ import annotations
 from faststream import AckPolicy
 from faststream.nats import NatsBroker, NatsMessage, PullSub
 from nats.aio.msg import Msg
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from normalizer.event import ComplaintEvent
 from router.routing import Outcome, RouteResult, route_event
@@ -31,8 +31,8 @@ async def route_messages(
 ) -> list[RouteResult]:
     calendar = runtime.settings.calendar
 
-    async def handle(session: AsyncSession, event: ComplaintEvent) -> RouteResult:
-        return await route_event(session, event, calendar, utcnow())
+    def handle(session: Session, event: ComplaintEvent) -> RouteResult:
+        return route_event(session, event, calendar, utcnow())
 
     return await process_batch(messages, ComplaintEvent.model_validate_json, handle, database, settler)
 

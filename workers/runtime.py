@@ -2,18 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
 from faststream.nats import NatsBroker
+from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import PubAck
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from channels.base import RawSubmission
 from normalizer import identities as identity_patterns
-from router.store import make_engine, make_sessionmaker, migrate
+from router.store import make_engine, make_sessionmaker, make_sync_engine, migrate, read_only
 from workers.nats_embedded import running_embedded_url
 from workers.settings import Settings
 from workers.streams import Streams, declare_streams, intake_subject
+
+PUBLISH_TIMEOUT = 10.0
+
+
+R = TypeVar("R")
 
 
 class NatsNotRunning(RuntimeError):
@@ -33,6 +46,8 @@ def resolve_nats_url(settings: Settings) -> str:
 
 def make_broker(url: str, **kwargs: object) -> NatsBroker:
     # Reconnect forever: a worker outlives a NATS restart or a cluster node failover.
+    # Per-message access logs at DEBUG: at INFO they cost more CPU than the work itself.
+    kwargs.setdefault("log_level", logging.DEBUG)
     return NatsBroker(servers=url.split(","), max_reconnect_attempts=-1, reconnect_time_wait=0.5, **kwargs)  # type: ignore[arg-type]
 
 
@@ -40,17 +55,45 @@ def make_broker(url: str, **kwargs: object) -> NatsBroker:
 class Database:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    # For transactions that only read: on SQLite they neither wait for nor block the writer (WAL).
+    read_sessions: async_sessionmaker[AsyncSession]
+    sync_engine: Engine | None = None
+    _executor: ThreadPoolExecutor | None = field(default=None, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings, **engine_kwargs: object) -> Database:
-        engine = make_engine(settings.effective_database_url, **engine_kwargs)
-        return cls(engine, make_sessionmaker(engine))
+        url = settings.effective_database_url
+        engine = make_engine(url, **engine_kwargs)
+        return cls(engine, make_sessionmaker(engine), make_sessionmaker(read_only(engine)), make_sync_engine(url))
+
+    async def run_transaction(self, work: Callable[[Session], R]) -> R:
+        """Run `work(session)` in one transaction: committed if it returns, rolled back if it raises.
+
+        On SQLite the whole transaction runs in one call to a single dedicated thread, which also
+        serialises this process's writers without SQLite's sleeping busy handler.
+        """
+        if self.sync_engine is None:
+            async with self.sessions() as session, session.begin():
+                return await session.run_sync(work)
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        sync_engine = self.sync_engine
+
+        def run() -> R:
+            with Session(sync_engine, expire_on_commit=False) as session, session.begin():
+                return work(session)
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, run)
 
     async def migrate(self) -> None:
         await migrate(self.engine)
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.sync_engine is not None:
+            self.sync_engine.dispose()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
 
 
 @dataclass
@@ -78,12 +121,20 @@ async def declare_all_streams(broker: NatsBroker, streams: Streams) -> None:
             await js.add_stream(config)
 
 
-async def publish_submission(broker: NatsBroker, raw: RawSubmission) -> PubAck:
-    """Durable hand-off of a channel's submission; returns only after JetStream's PubAck."""
-    ack = await broker.publish(
-        raw.model_dump_json().encode(),
-        intake_subject(raw.channel),
-        stream="INTAKE",
-        headers={"Nats-Msg-Id": raw.dedup_key, "content-type": "application/json"},
-    )
-    return ack  # type: ignore[no-any-return]
+async def publish_submission(broker: NatsBroker, raw: RawSubmission, attempts: int = 3) -> PubAck:
+    """Durable hand-off of a channel's submission; returns only after JetStream's PubAck.
+
+    A timed-out publish is ambiguous (stored or not?): resending with the same Nats-Msg-Id is safe,
+    the stream drops the repeat.
+    """
+    body = raw.model_dump_json().encode()
+    headers = {"Nats-Msg-Id": raw.dedup_key, "content-type": "application/json"}
+    for attempt in range(1, attempts + 1):
+        try:
+            ack = await broker.publish(body, intake_subject(raw.channel), stream="INTAKE", headers=headers,
+                                       timeout=PUBLISH_TIMEOUT)
+            return ack  # type: ignore[no-any-return]
+        except NatsTimeoutError:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")

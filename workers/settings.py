@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = 8000
     session_secret: SecretStr = Field(default=SecretStr("change-me-in-production"))
+    session_https_only: bool = Field(default=False, description="Secure session cookie (behind TLS)")
     api_tokens: dict[str, SecretStr] = Field(
         default_factory=dict, description='JSON {"client-name": "token"} for the REST API'
     )

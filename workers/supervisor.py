@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import signal
@@ -10,12 +11,21 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from workers.gateway import WORKER_NAMES
+from workers.gateway import process_groups
 from workers.nats_embedded import EmbeddedNats
 from workers.settings import Settings
 
 log = logging.getLogger("complaints.up")
 RESTART_BACKOFF = (1.0, 2.0, 5.0, 10.0)
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """Linux: the child gets SIGTERM if `complaints up` itself dies (even by SIGKILL): no orphans."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass
 
 
 @dataclass
@@ -27,7 +37,7 @@ class Child:
     started_at: float = 0.0
 
     def start(self, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(self.argv, env=env)
+        self.process = subprocess.Popen(self.argv, env=env, preexec_fn=die_with_parent)
         self.started_at = time.monotonic()
 
 
@@ -52,7 +62,7 @@ class Supervisor:
             log.info("embedded nats-server on %s (JetStream, sync_interval always)", nats_url)
         env = self._env(nats_url)
         cli = [sys.executable, "-m", "workers.cli"]
-        self.children = [Child(name, [*cli, "worker", name]) for name in WORKER_NAMES]
+        self.children = [Child("+".join(group), [*cli, "worker", *group]) for group in process_groups(self.settings)]
         self.children.append(Child("web", [*cli, "web"]))
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._request_stop)

@@ -36,8 +36,7 @@ async def seeded(database: Database) -> Database:
 
 
 async def route(database: Database, ev: ComplaintEvent) -> RouteResult:
-    async with database.sessions() as session, session.begin():
-        return await route_event(session, ev, BusinessCalendar(), NOW)
+    return await database.run_transaction(lambda session: route_event(session, ev, BusinessCalendar(), NOW))
 
 
 async def test_assignment_rules(seeded: Database) -> None:

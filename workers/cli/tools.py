@@ -1,1 +1,108 @@
-"""Placeholder: filled in by its owner."""
+"""`complaints schema` (the published contracts) and `complaints normalize` (try the normalizer on a file)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from pydantic import BaseModel, ValidationError
+
+from channels.base import BadSubmission, Channel, RawSubmission
+from channels.registry import ADAPTERS
+from normalizer.event import ComplaintEvent
+from normalizer.pipeline import normalize
+from router.contracts import OutboundMessage, Ticket, TicketEvent
+from workers.cli import app
+
+CONTRACTS: dict[str, type[BaseModel]] = {
+    "RawSubmission": RawSubmission,
+    "ComplaintEvent": ComplaintEvent,
+    "Ticket": Ticket,
+    "TicketEvent": TicketEvent,
+    "OutboundMessage": OutboundMessage,
+}
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def contract_schemas() -> dict[str, dict[str, Any]]:
+    """JSON Schema of every published contract, keyed by model name."""
+    return {name: {"$schema": JSON_SCHEMA_DIALECT, **model.model_json_schema()} for name, model in CONTRACTS.items()}
+
+
+@app.command("schema")
+def schema(
+    output: Path | None = typer.Option(
+        None, "--output", "-o", file_okay=False, help="Каталог: по файлу <Модель>.schema.json на модель"
+    ),
+) -> None:
+    """JSON Schema контрактов / print the JSON Schemas of the contracts."""
+    schemas = contract_schemas()
+    if output is None:
+        typer.echo(json.dumps(schemas, ensure_ascii=False, indent=2))
+        return
+    output.mkdir(parents=True, exist_ok=True)
+    for name, body in schemas.items():
+        path = output / f"{name}.schema.json"
+        path.write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        typer.echo(str(path))
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"Ошибка: {message}", err=True)
+    return typer.Exit(2)
+
+
+def _is_whole_submission(data: dict[str, Any]) -> bool:
+    return "payload" in data and ("submission_id" in data or "native_id" in data)
+
+
+def submission_from_file(file: Path, channel: Channel | None, api_client: str, operator: str | None) -> RawSubmission:
+    """A whole RawSubmission, or a channel payload wrapped by the channel's adapter. Raises BadSubmission."""
+    try:
+        data = json.loads(file.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadSubmission(f"{file.name}: не JSON / not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise BadSubmission(f"{file.name}: ожидался JSON-объект / expected a JSON object")
+    if _is_whole_submission(data):
+        try:
+            raw = RawSubmission.model_validate(data)
+        except ValidationError as exc:
+            raise BadSubmission(f"{file.name}: не RawSubmission / not a RawSubmission: {exc}") from exc
+        if channel is not None and raw.channel != channel:
+            raise BadSubmission(f"{file.name}: канал в файле «{raw.channel}», а не «{channel}» / channel mismatch")
+        return raw
+    if channel is None:
+        raise BadSubmission("для данных канала укажите --channel / give --channel for a channel payload")
+    adapter = ADAPTERS.get(channel)
+    if adapter is None:
+        known = ", ".join(sorted(ADAPTERS))
+        raise BadSubmission(
+            f"у канала «{channel}» нет разбора данных: подайте целый RawSubmission; разбор есть у: {known} / "
+            f"no adapter for {channel}: give a whole RawSubmission"
+        )
+    received_at = datetime.fromtimestamp(file.stat().st_mtime, tz=UTC)
+    return adapter.parse(
+        data, idempotency_key=file.name, api_client=api_client, operator_id=operator, received_at=received_at
+    )
+
+
+@app.command("normalize")
+def normalize_file(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="JSON-файл"),
+    channel: Channel | None = typer.Option(
+        None, "--channel", "-c", case_sensitive=False, help="Канал; обязателен для данных канала без конверта"
+    ),
+    api_client: str = typer.Option("cli", help="Владелец токена для web (часть native id)"),
+    operator: str | None = typer.Option(None, help="Логин оператора для phone"),
+) -> None:
+    """Показать ComplaintEvent, в который нормализатор превратит файл / normalize a submission file."""
+    try:
+        raw = submission_from_file(file, channel, api_client, operator)
+        event = normalize(raw)
+    except BadSubmission as exc:
+        raise _fail(f"обращение не может быть обработано / bad submission: {exc}") from None
+    typer.echo(event.model_dump_json(indent=2))

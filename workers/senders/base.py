@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from router.contracts import OutboundMessage
 from router.models import Client
@@ -20,7 +20,14 @@ class DeliveryResult:
 
 
 class Sender(Protocol):
+    """Senders that only write to the store record inside the delivery transaction.
+
+    Senders that talk to a platform (email, VK, OK, Telegram: their own issues) send first, outside
+    any transaction, and record the result in it.
+    """
+
     channel: str
 
-    async def send(self, session: AsyncSession, message: OutboundMessage, client: Client | None) -> DeliveryResult:
-        ...
+    def record(
+        self, session: Session, message: OutboundMessage, client: Client | None, ticket_id: int
+    ) -> DeliveryResult: ...

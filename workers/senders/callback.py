@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from router.contracts import OutboundMessage
-from router.models import CallbackTask, Client, ClientIdentity, Submission, Ticket
+from router.models import CallbackTask, Client, ClientIdentity, Submission
 from router.timeutil import utcnow
 from workers.senders.base import DeliveryResult
 
 
-async def _phone_to_call(session: AsyncSession, message: OutboundMessage, client: Client | None) -> str | None:
+def _phone_to_call(session: Session, message: OutboundMessage, client: Client | None) -> str | None:
     if client is not None:
-        phone = await session.scalar(
+        phone = session.scalar(
             select(ClientIdentity.value)
             .where(ClientIdentity.client_id == client.id, ClientIdentity.kind == "phone")
             .order_by(ClientIdentity.id)
@@ -22,7 +22,7 @@ async def _phone_to_call(session: AsyncSession, message: OutboundMessage, client
         if phone:
             return phone
     # Unknown caller: the number they gave in the submission itself.
-    event = await session.scalar(
+    event = session.scalar(
         select(Submission.event).where(
             Submission.channel == message.channel, Submission.native_id == message.in_reply_to
         )
@@ -34,10 +34,10 @@ async def _phone_to_call(session: AsyncSession, message: OutboundMessage, client
 class CallbackSender:
     channel = "callback"
 
-    async def send(self, session: AsyncSession, message: OutboundMessage, client: Client | None) -> DeliveryResult:
-        ticket_id = await session.scalar(select(Ticket.id).where(Ticket.number == message.ticket_number))
-        assert ticket_id is not None, f"ticket {message.ticket_number} of outbox {message.outbox_id} not found"
-        phone = await _phone_to_call(session, message, client)
+    def record(
+        self, session: Session, message: OutboundMessage, client: Client | None, ticket_id: int
+    ) -> DeliveryResult:
+        phone = _phone_to_call(session, message, client)
         session.add(
             CallbackTask(
                 ticket_id=ticket_id, created_at=utcnow(), phone=phone, message=message.text,

@@ -52,7 +52,8 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         owned_broker: NatsBroker | None = None
         try:
             if app.state.database is None:
-                owned_database = Database.from_settings(settings)
+                # hide_parameters: an SQL error message must not carry the row's personal data into the log.
+                owned_database = Database.from_settings(settings, hide_parameters=True)
                 await owned_database.migrate()
                 app.state.database = owned_database
             if app.state.broker is None:
@@ -92,6 +93,7 @@ def create_app(settings: Settings, database: Database | None = None, broker: Nat
         session_cookie="complaints_session",
         max_age=SESSION_MAX_AGE,
         same_site="lax",
+        https_only=settings.session_https_only,
     )
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

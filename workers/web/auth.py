@@ -63,7 +63,7 @@ async def login_form(request: Request, next: str = "/") -> Response:
 
 
 @router.post("/login", dependencies=[Depends(verify_csrf)])
-async def login(
+async def log_in(
     request: Request,
     session: SessionDep,
     login: Annotated[str, Form(max_length=64)] = "",
@@ -89,6 +89,6 @@ async def login(
 
 
 @router.post("/logout", dependencies=[Depends(verify_csrf)])
-async def logout(request: Request) -> Response:
+async def log_out(request: Request) -> Response:
     request.session.clear()
     return RedirectResponse("/login", status_code=303)

