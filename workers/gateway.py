@@ -82,7 +82,7 @@ class WorkerSet:
 
     async def _start_relay(self) -> None:
         wake = asyncio.Event()
-        connection = self.broker.config.connection_state.connection  # type: ignore[attr-defined]
+        connection = self.broker.config.connection_state.connection
 
         async def nudged(_msg: object) -> None:
             wake.set()

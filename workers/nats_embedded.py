@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from workers.orphans import die_with_parent
+
 URL_FILE = "nats.url"
 
 
@@ -50,7 +52,11 @@ class EmbeddedNats:
         conf = base / "nats-server.conf"
         conf.write_text(_config(store, ports))
         log = open(base / "nats-server.log", "ab")
-        self.process = subprocess.Popen([nats_server_binary(), "-c", str(conf)], stdout=log, stderr=log)
+        # Own session: Ctrl-C in a terminal must not stop NATS before the workers have drained.
+        self.process = subprocess.Popen(
+            [nats_server_binary(), "-c", str(conf)], stdout=log, stderr=log, start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
         ports_file = ports / f"nats-server_{self.process.pid}.ports"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

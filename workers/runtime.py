@@ -111,7 +111,7 @@ async def declare_all_streams(broker: NatsBroker, streams: Streams) -> None:
     from nats.js.api import StreamConfig
     from nats.js.errors import NotFoundError
 
-    js = broker.config.connection_state.stream  # type: ignore[attr-defined]
+    js = broker.config.connection_state.stream
     for stream in streams.all():
         config: StreamConfig = replace(stream.config, subjects=list(stream.subjects))
         try:
@@ -133,7 +133,7 @@ async def publish_submission(broker: NatsBroker, raw: RawSubmission, attempts: i
         try:
             ack = await broker.publish(body, intake_subject(raw.channel), stream="INTAKE", headers=headers,
                                        timeout=PUBLISH_TIMEOUT)
-            return ack  # type: ignore[no-any-return]
+            return ack
         except NatsTimeoutError:
             if attempt == attempts:
                 raise

@@ -113,4 +113,4 @@ async def replay(js: JetStreamContext, seq: int) -> PubAck:
 
 def jetstream_of(broker: object) -> JetStreamContext:
     """The nats-py JetStream context behind a connected FastStream NatsBroker."""
-    return broker.config.connection_state.stream  # type: ignore[attr-defined,no-any-return]
+    return broker.config.connection_state.stream  # type: ignore[attr-defined]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
@@ -13,19 +12,11 @@ from dataclasses import dataclass, field
 
 from workers.gateway import process_groups
 from workers.nats_embedded import EmbeddedNats
+from workers.orphans import die_with_parent
 from workers.settings import Settings
 
 log = logging.getLogger("complaints.up")
 RESTART_BACKOFF = (1.0, 2.0, 5.0, 10.0)
-PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent() -> None:
-    """Linux: the child gets SIGTERM if `complaints up` itself dies (even by SIGKILL): no orphans."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
 
 
 @dataclass
@@ -37,7 +28,9 @@ class Child:
     started_at: float = 0.0
 
     def start(self, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(self.argv, env=env, preexec_fn=die_with_parent)
+        # Own session: a terminal's Ctrl-C reaches only the supervisor, which then stops the
+        # children in order (workers and web first, NATS last).
+        self.process = subprocess.Popen(self.argv, env=env, preexec_fn=die_with_parent, start_new_session=True)
         self.started_at = time.monotonic()
 
 

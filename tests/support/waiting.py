@@ -9,14 +9,14 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-async def eventually(probe: Callable[[], Awaitable[T]], *, timeout: float = 30.0, every: float = 0.05) -> T:
-    """Return the first truthy result of `probe`; fail with the last result after `timeout` seconds."""
+async def eventually(probe: Callable[[], Awaitable[T]], *, within: float = 30.0, every: float = 0.05) -> T:
+    """Return the first truthy result of `probe`; fail with the last result after `within` seconds."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     result = await probe()
     while not result:
         if loop.time() > deadline:
-            raise AssertionError(f"condition not reached in {timeout}s (last: {result!r})")
+            raise AssertionError(f"condition not reached in {within}s (last: {result!r})")
         await asyncio.sleep(every)
         result = await probe()
     return result

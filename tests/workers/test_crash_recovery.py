@@ -15,9 +15,9 @@ from channels.base import Channel
 from channels.registry import ADAPTERS
 from router.models import Delivery, Outbox, Submission, Ticket
 from tests.support.waiting import eventually
+from workers.orphans import die_with_parent
 from workers.runtime import Database, make_broker, publish_submission
 from workers.settings import Settings
-from workers.supervisor import die_with_parent
 
 N = 1500
 
@@ -61,7 +61,7 @@ async def test_sigkill_mid_batch_loses_nothing_and_duplicates_nothing(settings: 
         await asyncio.gather(*(publish(s) for s in submissions))
 
         # Kill it while it is in the middle of the work.
-        await eventually(lambda: rows(database, Ticket), timeout=60)
+        await eventually(lambda: rows(database, Ticket), within=60)
         worker.send_signal(signal.SIGKILL)
         worker.wait()
         killed_at = await rows(database, Ticket)
@@ -72,7 +72,7 @@ async def test_sigkill_mid_batch_loses_nothing_and_duplicates_nothing(settings: 
         async def all_delivered() -> bool:
             return await rows(database, Delivery) >= N
 
-        await eventually(all_delivered, timeout=120)
+        await eventually(all_delivered, within=120)
         await asyncio.sleep(1.0)  # anything still in flight would show up as an extra row now
         assert await rows(database, Submission) == N
         assert await rows(database, Ticket) == N

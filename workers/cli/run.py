@@ -26,7 +26,10 @@ async def _migrate(settings: Settings, demo: bool) -> None:
         if demo:
             from workers.demo import load_demo
 
-            await load_demo(database)
+            report = await load_demo(database)
+            console.print(report.summary())
+            if not report.ok:
+                raise typer.Exit(1)
     finally:
         await database.close()
 

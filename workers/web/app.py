@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -10,6 +11,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from faststream.nats import NatsBroker
+from nats.errors import Error as NatsError
 from starlette.middleware.sessions import SessionMiddleware
 
 from workers.runtime import Database, declare_all_streams, make_broker, resolve_nats_url
@@ -63,7 +65,9 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         finally:
             if owned_broker is not None:
                 app.state.broker = None
-                await owned_broker.stop()
+                # NATS may already be gone at shutdown; nothing is pending here (publishes are awaited).
+                with contextlib.suppress(NatsError):
+                    await owned_broker.stop()
             if owned_database is not None:
                 app.state.database = None
                 await owned_database.close()
