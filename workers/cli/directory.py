@@ -19,6 +19,7 @@ from router.directory import find_clients, staff_by_login
 from router.directory_import import IDENTITY_LABELS, ImportReport, import_clients, import_staff, set_password
 from router.models import Staff
 from workers.cli import app
+from workers.labels import BUILDING_TITLES, ROLE_TITLES, SEGMENT_TITLES
 from workers.runtime import Database
 from workers.settings import Settings
 
@@ -28,16 +29,6 @@ app.add_typer(clients_app, name="clients")
 app.add_typer(staff_app, name="staff")
 
 PHASES = {"check": "Проверка строк", "write": "Запись в базу"}
-SEGMENTS = {"individual": "физ. лицо", "business": "юр. лицо"}
-BUILDINGS = {"apartment": "многоквартирный дом", "private": "частный дом", "office": "офис"}
-ROLES = {
-    "operator": "оператор",
-    "manager": "менеджер",
-    "department_head": "начальник отдела",
-    "subscriber_head": "начальник абонентского отдела",
-    "director": "генеральный директор",
-    "admin": "администратор",
-}
 
 T = TypeVar("T")
 Sessions = async_sessionmaker[AsyncSession]
@@ -134,8 +125,8 @@ def clients_show(
             table.add_column(style="bold", no_wrap=True)
             table.add_column(overflow="fold")
             table.add_row("Лицевой счёт", client.account_number or "—")
-            table.add_row("Сегмент", SEGMENTS.get(client.segment, client.segment))
-            table.add_row("Тип здания", BUILDINGS.get(client.building_type or "", client.building_type or "—"))
+            table.add_row("Сегмент", SEGMENT_TITLES.get(client.segment, client.segment))
+            table.add_row("Тип здания", BUILDING_TITLES.get(client.building_type or "", client.building_type or "—"))
             table.add_row("Пакеты услуг", ", ".join(client.packages) or "—")
             table.add_row("Адрес", client.address or "—")
             table.add_row("Персональный менеджер", _manager_line(client.manager_login, managers, deputies))
@@ -201,7 +192,7 @@ def staff_list() -> None:
         table.add_column(column)
     for person in people:
         table.add_row(
-            person.login, person.name, ROLES.get(person.role, person.role), person.department,
+            person.login, person.name, ROLE_TITLES.get(person.role, person.role), person.department,
             person.deputy_login or "—", "да" if person.active else "нет", "задан" if person.password_hash else "нет",
         )
     console.print(table)

@@ -19,12 +19,12 @@ from normalizer.phones import to_e164
 from router.directory import find_clients, resolve_client, staff_by_login
 from router.models import Client, Staff
 from router.timeutil import utcnow
+from workers.labels import CATEGORY_CHOICES
 from workers.web.auth import StaffDep, current_staff
 from workers.web.csrf import verify_csrf
 from workers.web.deps import BrokerDep, SessionDep
 from workers.web.errors import PageError
 from workers.web.intake import IntakeUnavailable, hand_off
-from workers.web.labels import CATEGORY_CHOICES
 from workers.web.messages import describe_all
 from workers.web.templating import render
 

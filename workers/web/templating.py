@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from router.timeutil import aware, utcnow
 from workers.settings import Settings
-from workers.web import labels
+from workers import labels
 from workers.web.csrf import csrf_token
 from workers.web.roles import can_see_quarantine
 

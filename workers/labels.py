@@ -1,4 +1,7 @@
-"""Russian titles for the codes stored in the database (roles, segments, channels, categories)."""
+"""Russian titles for the codes stored in the database (roles, segments, channels, categories).
+
+Shared by the web pages and the CLI: staff read the same words in both.
+"""
 
 from __future__ import annotations
 
