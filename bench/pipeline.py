@@ -31,7 +31,7 @@ from channels.base import Channel, RawSubmission
 from channels.registry import ADAPTERS
 from router.models import Outbox, Submission, Ticket
 from router.timeutil import aware
-from workers.gateway import process_groups
+from workers.gateway import CONSUMERS, process_groups
 from workers.nats_embedded import EmbeddedNats
 from workers.runtime import Database, Runtime, declare_all_streams, make_broker, publish_submission
 from workers.settings import Settings
@@ -57,39 +57,76 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_jiffies() -> tuple[int, int]:
+    """(busy, total) CPU time of the whole machine so far, all cores: from the first line of /proc/stat."""
+    user, nice, system, idle, iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
+    busy = user + nice + system + irq + softirq + steal
+    return busy, busy + idle + iowait
+
+
 def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
 
 
-async def publish_all(url: str, submissions: list[RawSubmission]) -> list[float]:
-    """Publish with IN_FLIGHT outstanding; returns the wall-clock publish time of each (epoch s)."""
+async def publish_all(url: str, submissions: list[RawSubmission]) -> None:
+    """Publish with IN_FLIGHT outstanding, each stamped received_at = the moment its publish starts.
+
+    received_at is when the channel took the submission, so latencies count from each one's own
+    publish, not from the start of the whole run.
+    """
     broker = make_broker(url)
     await broker.connect()
     semaphore = asyncio.Semaphore(IN_FLIGHT)
-    stamps = [0.0] * len(submissions)
 
-    async def one(i: int, raw: RawSubmission) -> None:
+    async def one(raw: RawSubmission) -> None:
         async with semaphore:
-            stamps[i] = time.time()
-            await publish_submission(broker, raw)
+            await publish_submission(broker, raw.model_copy(update={"received_at": datetime.now(UTC)}))
 
-    await asyncio.gather(*(one(i, s) for i, s in enumerate(submissions)))
+    await asyncio.gather(*(one(s) for s in submissions))
     await broker.stop()
-    return stamps
 
 
-async def wait_for_acks(database: Database, n: int, timeout: float) -> float:
-    deadline = time.monotonic() + timeout
+async def wait_for_consumers(url: str, durables: dict[str, str], within: float = 120.0) -> None:
+    """Until every worker's durable consumer has a pull request waiting: the workers are up and pulling."""
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    deadline = time.monotonic() + within
+    try:
+        for durable, stream in durables.items():
+            while True:
+                try:
+                    if (await js.consumer_info(stream, durable)).num_waiting:
+                        break
+                except nats.js.errors.NotFoundError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"consumer {durable} not pulling after {within}s")
+                await asyncio.sleep(0.1)
+    finally:
+        await nc.close()
+
+
+async def wait_for_acks(database: Database, n: int, within: float) -> None:
+    """Until n acknowledgements are published. The end time is read from the store afterwards, so a
+    coarse poll costs no precision, and spares the pipeline a table scan every few milliseconds."""
+    deadline = time.monotonic() + within
+    sent = 0
     while time.monotonic() < deadline:
-        async with database.sessions() as session:
+        async with database.read_sessions() as session:
             sent = await session.scalar(
                 select(func.count()).select_from(Outbox)
                 .where(Outbox.subject.like("outbound.%"), Outbox.sent_at.is_not(None))
-            )
-        if (sent or 0) >= n:
-            return time.time()
-        await asyncio.sleep(0.05)
-    raise TimeoutError(f"only {sent} of {n} acknowledgements published in {timeout}s")
+            ) or 0
+        if sent >= n:
+            return
+        await asyncio.sleep(0.5)
+    raise TimeoutError(f"only {sent} of {n} acknowledgements published in {within}s")
 
 
 async def latencies(database: Database) -> tuple[list[float], list[float], float]:
@@ -103,9 +140,15 @@ async def latencies(database: Database) -> tuple[list[float], list[float], float
             .where(Outbox.subject.like("outbound.%"))
         )).all()
     to_ticket = [(aware(t) - aware(r)).total_seconds() * 1000 for r, t in committed]
-    to_ack = [(aware(s) - aware(r)).total_seconds() * 1000 for r, s in acked]
-    last_ack = max(aware(s) for _, s in acked).timestamp()
+    to_ack = [(aware(s) - aware(r)).total_seconds() * 1000 for r, s in acked if s is not None]
+    last_ack = max(aware(s) for _, s in acked if s is not None).timestamp()
     return to_ticket, to_ack, last_ack
+
+
+def start_workers(groups: list[tuple[str, ...]], env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
+    return [subprocess.Popen([sys.executable, "-m", "workers.cli", "worker", *group], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
+            for group in groups]
 
 
 async def run_pipeline(n: int, size: int, data_dir: Path) -> dict[str, float]:
@@ -120,19 +163,23 @@ async def run_pipeline(n: int, size: int, data_dir: Path) -> dict[str, float]:
     await broker.stop()
     env = dict(os.environ, NATS_URL=url, COMPLAINTS_DATA_DIR=str(data_dir), COMPLAINTS_LOG_LEVEL="WARNING")
     groups = process_groups(settings)
-    workers = [subprocess.Popen([sys.executable, "-m", "workers.cli", "worker", *group], env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
-               for group in groups]
+    workers = start_workers(groups, env)
     try:
-        await asyncio.sleep(2.0)  # consumers declared and pulling
         now = datetime.now(UTC)
         submissions = [synthetic(i, size, now) for i in range(n)]
+        await wait_for_consumers(url, {spec.durable: spec.stream for spec in CONSUMERS.values()})
+        pids = {"+".join(group): p.pid for group, p in zip(groups, workers, strict=True)}
+        if server.process:
+            pids["nats-server"] = server.process.pid
+        pids["bench publisher"] = os.getpid()
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        machine_before = machine_jiffies()
         started = time.time()
-        # received_at is when the channel took the submission: stamp each at its publish.
-        stamps = await publish_all(url, [s.model_copy(update={"received_at": datetime.fromtimestamp(t, UTC)})
-                                         for s, t in zip(submissions, [started] * n, strict=True)])
+        await publish_all(url, submissions)
         publish_done = time.time()
-        await wait_for_acks(database, n, timeout=max(120.0, n / 50))
+        await wait_for_acks(database, n, within=max(120.0, n / 50))
+        cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
+        machine_after = machine_jiffies()
         to_ticket, to_ack, last_ack = await latencies(database)
         rss = {"+".join(group): peak_rss_mb(p.pid) for group, p in zip(groups, workers, strict=True)}
         rss["nats-server"] = peak_rss_mb(server.process.pid) if server.process else 0.0
@@ -143,13 +190,15 @@ async def run_pipeline(n: int, size: int, data_dir: Path) -> dict[str, float]:
             p.wait(30)
         await database.close()
         server.stop()
-    del stamps
     elapsed = last_ack - started
     return {
         "n": n, "elapsed_s": elapsed, "rate": n / elapsed, "publish_s": publish_done - started,
         "ticket_p50": pct(to_ticket, 50), "ticket_p95": pct(to_ticket, 95), "ticket_p99": pct(to_ticket, 99),
         "ack_p50": pct(to_ack, 50), "ack_p95": pct(to_ack, 95), "ack_p99": pct(to_ack, 99),
         **{f"rss_{k}": v for k, v in rss.items()},
+        **{f"cpu_{k}": v / n * 1000 for k, v in cpu.items()},
+        # Everything on the machine, kernel threads and other programs included.
+        "machine_busy": (machine_after[0] - machine_before[0]) / max(1, machine_after[1] - machine_before[1]),
     }
 
 
@@ -194,7 +243,8 @@ def main() -> None:
         raw = asyncio.run(run_raw(args.n, args.size, Path(tmp) / "raw"))
     sample = synthetic(0, args.size, datetime.now(UTC)).model_dump_json().encode()
     print(f"pipeline: {args.n} submissions, ~{len(sample)} B each, {os.cpu_count()} CPUs, "
-          f"embedded nats-server (sync_interval always) + SQLite WAL, workers in processes as `complaints up` runs them")
+          "embedded nats-server (sync_interval always) + SQLite WAL, "
+          "workers in processes as `complaints up` runs them")
     print(f"  end to end: {pipe['rate']:.0f} complaints/s ({pipe['elapsed_s']:.1f} s; publishing took "
           f"{pipe['publish_s']:.1f} s)")
     print(f"  publish -> ticket committed:       p50 {pipe['ticket_p50']:.0f} ms  p95 {pipe['ticket_p95']:.0f} ms"
@@ -203,6 +253,9 @@ def main() -> None:
           f"  p99 {pipe['ack_p99']:.0f} ms")
     rss = "  ".join(f"{k[4:]} {v:.0f} MB" for k, v in pipe.items() if k.startswith("rss_"))
     print(f"  peak RSS: {rss}")
+    cpu = "  ".join(f"{k[4:]} {v:.2f}" for k, v in pipe.items() if k.startswith("cpu_"))
+    print(f"  CPU ms per complaint (publish start to last ack): {cpu}; "
+          f"machine busy {pipe['machine_busy'] * 100:.0f}% of {os.cpu_count()} CPUs")
     print(f"raw JetStream (nats-py, same N and size): publish {raw['publish_rate']:.0f} msg/s "
           f"({IN_FLIGHT} in flight), pull fetch(256)+ack {raw['consume_rate']:.0f} msg/s, "
           f"publish+consume {raw['rate']:.0f} msg/s")

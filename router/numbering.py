@@ -1,4 +1,8 @@
-"""Ticket numbers C-YYYY-NNNNNN from a per-year counter row, inside the caller's transaction."""
+"""Ticket numbers C-YYYY-NNNNNN from a per-year counter row, inside the caller's transaction.
+
+Numbers never have gaps or duplicates: the counter moves in the same transaction as the tickets,
+so a rollback returns the numbers, and concurrent routers queue on the counter row.
+"""
 
 from __future__ import annotations
 
@@ -13,21 +17,56 @@ def format_number(year: int, seq: int) -> str:
     return f"C-{year:04d}-{seq:06d}"
 
 
-def next_ticket_number(session: Session, year: int) -> str:
-    # UPDATE ... RETURNING takes the row lock on PostgreSQL, so concurrent routers never share a number.
-    bump = (
+def _bump(session: Session, year: int, by: int) -> int | None:
+    # UPDATE ... RETURNING takes the row lock on PostgreSQL (held to commit), so concurrent routers
+    # never share a number; with by=0 it only takes the lock and reads the last number issued.
+    stmt = (
         update(TicketCounter)
         .where(TicketCounter.year == year)
-        .values(last_seq=TicketCounter.last_seq + 1)
+        .values(last_seq=TicketCounter.last_seq + by)
         .returning(TicketCounter.last_seq)
     )
-    seq = session.scalar(bump)
+    return session.scalar(stmt)
+
+
+def _bump_or_create(session: Session, year: int, by: int) -> int:
+    seq = _bump(session, year, by)
     if seq is None:
         try:
             with session.begin_nested():
-                session.execute(insert(TicketCounter).values(year=year, last_seq=1))
-            seq = 1
+                session.execute(insert(TicketCounter).values(year=year, last_seq=by))
+            seq = by
         except IntegrityError:  # another router created the year's row first
-            seq = session.scalar(bump)
+            seq = _bump(session, year, by)
     assert seq is not None
-    return format_number(year, seq)
+    return seq
+
+
+def next_ticket_number(session: Session, year: int) -> str:
+    return format_number(year, _bump_or_create(session, year, 1))
+
+
+class TicketNumbers:
+    """Numbers for one batch: the counter row is claimed once, numbers counted in memory, saved once.
+
+    Call `save()` before the transaction commits.
+    """
+
+    def __init__(self, session: Session, year: int) -> None:
+        self._session = session
+        self._year = year
+        self._last: int | None = None  # claimed lazily: a batch of duplicates never locks the row
+        self._issued = 0
+
+    def next(self) -> str:
+        if self._last is None:
+            self._last = _bump_or_create(self._session, self._year, 0)
+        self._last += 1
+        self._issued += 1
+        return format_number(self._year, self._last)
+
+    def save(self) -> None:
+        if self._issued:
+            self._session.execute(
+                update(TicketCounter).where(TicketCounter.year == self._year).values(last_seq=self._last)
+            )

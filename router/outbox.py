@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from router.models import Outbox
 from router.timeutil import to_utc
@@ -28,11 +28,16 @@ OUTBOX_ID_BY_RELAY = 0
 
 
 def add_outbox(
-    session: AsyncSession, subject: str, payload: dict[str, Any], now: datetime, ticket_id: int | None
+    session: Session, subject: str, payload: dict[str, Any], now: datetime, ticket_id: int | None
 ) -> Outbox:
     row = Outbox(subject=subject, payload=payload, created_at=to_utc(now), ticket_id=ticket_id, attempts=0)
     session.add(row)
     return row
+
+
+def outbox_row(subject: str, payload_json: str, now: datetime) -> dict[str, Any]:
+    """One outbox row for a Core INSERT, the payload as JSON text (the writer fills in the ticket id)."""
+    return {"subject": subject, "payload": payload_json, "created_at": to_utc(now), "attempts": 0}
 
 
 def payload_to_publish(row_id: int, subject: str, payload: dict[str, Any]) -> dict[str, Any]:

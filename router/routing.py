@@ -1,21 +1,27 @@
-"""route_event(): one complaint event -> submission, ticket, history and outbox rows.
+"""route_events(): complaint events -> submission, ticket, history and outbox rows.
 
 Runs inside the caller's transaction and publishes nothing (transactional outbox): the relay
 worker publishes the outbox rows after the commit.
+
+A batch reads what it needs in a few queries (route_lookup), decides each event in memory in
+order, then writes one multi-row INSERT per table (route_rows). Events of one batch see each
+other: a repeated native id is a duplicate, a ticket made earlier in the batch can be threaded
+into, and the least-loaded manager rule counts the batch's own tickets.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from normalizer.event import ComplaintEvent
-from router.assignment import assign
+from router.assignment import Assigner, Assignment
 from router.calendar import BusinessCalendar, Deadlines
 from router.contracts import (
     Clocks,
@@ -24,12 +30,12 @@ from router.contracts import (
     TicketEvent,
     TicketEventType,
 )
-from router.directory import find_client_by_identities
-from router.models import Client, Submission, Ticket, TicketHistory
-from router.numbering import next_ticket_number
-from router.outbox import OUTBOX_ID_BY_RELAY, add_outbox, outbound_subject, ticket_event_subject
+from router.numbering import TicketNumbers
+from router.outbox import OUTBOX_ID_BY_RELAY, outbound_subject, outbox_row, ticket_event_subject
+from router.route_lookup import ClientInfo, Known, TicketRef, load_known
+from router.route_rows import BatchRows, Row
 from router.texts import acknowledgement, follow_up_received
-from router.timeutil import aware, to_utc
+from router.timeutil import to_utc
 from router.workflow import Stage
 
 TICKET_EVENT_NAMESPACE = uuid.UUID("a3c2b1d0-0000-4e5f-8a9b-5eed0000000c")
@@ -49,147 +55,164 @@ class RouteResult:
     assignee: str | None = None
 
 
-def _referenced_ticket(session: Session, event: ComplaintEvent, client: Client | None) -> Ticket | None:
-    numbers = [ref for ref in event.thread_refs if ref.startswith("C-")]
-    if not numbers:
-        return None
-    tickets = (session.scalars(select(Ticket).where(Ticket.number.in_(numbers)))).all()
-    for ticket in tickets:
-        # A number alone is no proof of identity: it must be the same client's ticket.
-        if client is not None and ticket.client_id == client.id:
-            return ticket
-        if client is None and ticket.client_id is None:
-            return ticket
-    return None
+def route_events(
+    session: Session, events: Sequence[ComplaintEvent], calendar: BusinessCalendar, now: datetime
+) -> list[RouteResult]:
+    """The body of the routing transaction for a batch. The caller commits (or rolls back) around it.
 
-
-def _clocks(ticket: Ticket) -> Clocks:
-    return Clocks(
-        first_response_due=aware(ticket.first_response_due),
-        resolution_due=aware(ticket.resolution_due),
-        legal_due=aware(ticket.legal_due),
-    )
-
-
-def _announce(
-    session: Session, ticket: Ticket, event: ComplaintEvent, kind: TicketEventType, now: datetime
-) -> None:
-    ticket_event = TicketEvent(
-        event_id=uuid.uuid5(TICKET_EVENT_NAMESPACE, f"{event.event_id}:{kind}"),
-        type=kind,
-        ticket_number=ticket.number,
-        at=now,
-        client_id=ticket.client_id,
-        assignee=ticket.assignee_login,
-        stage=Stage(ticket.stage),
-        channel=event.channel.value,
-        submission_id=event.submission_id,
-        clocks=_clocks(ticket),
-    )
-    add_outbox(session, ticket_event_subject(kind), ticket_event.model_dump(mode="json"), now, ticket.id)
-
-
-def _reply(
-    session: Session, ticket: Ticket, event: ComplaintEvent, kind: OutboundKind, text: str, now: datetime
-) -> None:
-    if event.auto_generated:
-        return  # never answer a robot
-    message = OutboundMessage(
-        outbox_id=OUTBOX_ID_BY_RELAY,
-        kind=kind,
-        channel=event.channel.value,
-        ticket_number=ticket.number,
-        client_id=ticket.client_id,
-        in_reply_to=event.native_id,
-        text=text,
-    )
-    add_outbox(session, outbound_subject(event.channel.value), message.model_dump(mode="json"), now, ticket.id)
-
-
-def _create_ticket(
-    session: Session, event: ComplaintEvent, client: Client | None, calendar: BusinessCalendar,
-    now: datetime, parent: Ticket | None,
-) -> Ticket:
-    assignment = assign(session, client)
-    deadlines: Deadlines = calendar.deadlines(now)
-    ticket = Ticket(
-        number=next_ticket_number(session, now.astimezone(calendar.tz).year),
-        client_id=client.id if client else None,
-        assignee_login=assignment.assignee,
-        queue=assignment.queue,
-        stage=Stage.REGISTERED.value,
-        status="open",
-        channel=event.channel.value,
-        subject=event.subject,
-        text=event.text,
-        category=event.category,
-        created_at=to_utc(now),
-        first_response_due=to_utc(deadlines.first_response),
-        resolution_due=to_utc(deadlines.resolution),
-        legal_due=to_utc(deadlines.legal),
-        parent_ticket_id=parent.id if parent else None,
-    )
-    session.add(ticket)
-    session.flush()
-    note = f"Назначено: {assignment.assignee or 'очередь ' + assignment.queue} ({assignment.reason})"
-    if parent is not None:
-        note += f"; связана с закрытой претензией {parent.number}"
-    session.add(TicketHistory(
-        ticket_id=ticket.id, at=to_utc(now), actor=event.operator_id or f"channel:{event.channel.value}",
-        action="registered", from_stage=None, to_stage=Stage.REGISTERED.value, note=note,
-        submission_id=str(event.submission_id),
-    ))
-    _announce(session, ticket, event, TicketEventType.CREATED, now)
-    name = client.name if client else event.display_name
-    _reply(session, ticket, event, OutboundKind.ACKNOWLEDGEMENT,
-                 acknowledgement(ticket.number, deadlines, calendar.tz, name), now)
-    return ticket
-
-
-def _add_follow_up(session: Session, ticket: Ticket, event: ComplaintEvent, now: datetime) -> None:
-    session.add(TicketHistory(
-        ticket_id=ticket.id, at=to_utc(now), actor=event.operator_id or f"channel:{event.channel.value}",
-        action="follow_up", from_stage=ticket.stage, to_stage=ticket.stage, note=event.text[:2000],
-        submission_id=str(event.submission_id),
-    ))
-    _announce(session, ticket, event, TicketEventType.FOLLOW_UP, now)
-    _reply(session, ticket, event, OutboundKind.FOLLOW_UP_RECEIVED,
-                 follow_up_received(ticket.number, event.display_name), now)
+    Synchronous on purpose: a batch runs in one thread hop (SQLite) or one greenlet (PostgreSQL).
+    """
+    batch = RoutingBatch(session, events, calendar, now)
+    results = [batch.route(event) for event in events]
+    batch.write()
+    return results
 
 
 def route_event(
     session: Session, event: ComplaintEvent, calendar: BusinessCalendar, now: datetime
 ) -> RouteResult:
-    """The body of the routing transaction. The caller commits (or rolls back) around it.
+    return route_events(session, [event], calendar, now)[0]
 
-    Synchronous on purpose: a batch runs in one thread hop (SQLite) or one greenlet (PostgreSQL)
-    instead of a hop per statement.
-    """
-    seen = session.scalar(
-        select(Submission.id).where(
-            Submission.channel == event.channel.value, Submission.native_id == event.native_id
+
+class RoutingBatch:
+    """One batch's routing: what the store knows (read up front), the decisions, the rows to write."""
+
+    def __init__(
+        self, session: Session, events: Sequence[ComplaintEvent], calendar: BusinessCalendar, now: datetime
+    ) -> None:
+        self.session = session
+        self.calendar = calendar
+        self.now = to_utc(now)  # one registration moment for the whole batch, stored in UTC
+        self.known: Known = load_known(session, events)
+        self.assigner = Assigner(session)
+        self.assigner.prefetch(client.manager_login for client in self.known.clients.values())
+        self.numbers = TicketNumbers(session, now.astimezone(calendar.tz).year)
+        self.rows = BatchRows()
+
+    @cached_property
+    def deadlines(self) -> Deadlines:
+        return self.calendar.deadlines(self.now)
+
+    @cached_property
+    def clocks(self) -> Clocks:
+        return Clocks(
+            first_response_due=to_utc(self.deadlines.first_response),
+            resolution_due=to_utc(self.deadlines.resolution),
+            legal_due=to_utc(self.deadlines.legal),
         )
-    )
-    if seen is not None:
-        return RouteResult(Outcome.DUPLICATE)
 
-    client = find_client_by_identities(session, event.identities)
-    submission = Submission(
-        id=str(event.submission_id), channel=event.channel.value, native_id=event.native_id,
-        received_at=to_utc(event.received_at), routed_at=to_utc(now),
-        client_id=client.id if client else None, event=event.model_dump(mode="json"),
-    )
-    session.add(submission)
-    session.flush()  # the unique key catches a concurrent router here
+    def route(self, event: ComplaintEvent) -> RouteResult:
+        key = (event.channel.value, event.native_id)
+        if key in self.known.seen:
+            return RouteResult(Outcome.DUPLICATE)
+        self.known.seen.add(key)
 
-    referenced = _referenced_ticket(session, event, client)
-    if referenced is not None and referenced.status == "open":
-        submission.ticket_id = referenced.id
-        _add_follow_up(session, referenced, event, now)
-        return RouteResult(Outcome.FOLLOW_UP, referenced.number, referenced.assignee_login)
-    if event.auto_generated:
-        return RouteResult(Outcome.AUTO_GENERATED)
+        client = self.known.client_of(event)
+        referenced = self.known.referenced(event, client)
+        if referenced is not None and referenced.status == "open":
+            self._submission(event, client, referenced)
+            self._follow_up(referenced, event)
+            return RouteResult(Outcome.FOLLOW_UP, referenced.number, referenced.assignee)
+        if event.auto_generated:
+            self._submission(event, client, None)
+            return RouteResult(Outcome.AUTO_GENERATED)
 
-    ticket = _create_ticket(session, event, client, calendar, now, parent=referenced)
-    submission.ticket_id = ticket.id
-    return RouteResult(Outcome.CREATED, ticket.number, ticket.assignee_login)
+        ticket = self._create_ticket(event, client, parent=referenced)
+        self._submission(event, client, ticket)
+        return RouteResult(Outcome.CREATED, ticket.number, ticket.assignee)
+
+    def write(self) -> None:
+        self.rows.write(self.session)
+        self.numbers.save()
+
+    def _submission(self, event: ComplaintEvent, client: ClientInfo | None, ticket: TicketRef | None) -> None:
+        self.rows.submissions.append((ticket, {
+            "id": str(event.submission_id), "channel": event.channel.value, "native_id": event.native_id,
+            "received_at": to_utc(event.received_at), "routed_at": self.now,
+            "client_id": client.id if client else None, "event": event.model_dump_json(),
+            "ticket_id": None,
+        }))
+
+    def _create_ticket(self, event: ComplaintEvent, client: ClientInfo | None, parent: TicketRef | None) -> TicketRef:
+        assignment = self.assigner.assign(client)
+        self.assigner.took(assignment)
+        ticket = TicketRef(
+            number=self.numbers.next(), client_id=client.id if client else None, assignee=assignment.assignee,
+            stage=Stage.REGISTERED.value, status="open", clocks=self.clocks,
+        )
+        self.known.tickets[ticket.number] = ticket
+        self.rows.tickets.append((ticket, self._ticket_row(ticket, assignment, event, parent)))
+        self._history(ticket, event, "registered", None, _registration_note(assignment, parent))
+        self._announce(ticket, event, TicketEventType.CREATED)
+        name = client.name if client else event.display_name
+        self._reply(ticket, event, OutboundKind.ACKNOWLEDGEMENT,
+                    acknowledgement(ticket.number, self.deadlines, self.calendar.tz, name))
+        return ticket
+
+    def _ticket_row(
+        self, ticket: TicketRef, assignment: Assignment, event: ComplaintEvent, parent: TicketRef | None
+    ) -> Row:
+        return {
+            "number": ticket.number, "client_id": ticket.client_id, "assignee_login": ticket.assignee,
+            "queue": assignment.queue, "stage": ticket.stage, "status": ticket.status,
+            "channel": event.channel.value, "subject": event.subject, "text": event.text,
+            "category": event.category, "created_at": self.now,
+            "first_response_due": ticket.clocks.first_response_due, "resolution_due": ticket.clocks.resolution_due,
+            "legal_due": ticket.clocks.legal_due,
+            "parent_ticket_id": parent.id if parent else None,
+        }
+
+    def _follow_up(self, ticket: TicketRef, event: ComplaintEvent) -> None:
+        self._history(ticket, event, "follow_up", ticket.stage, event.text[:2000])
+        self._announce(ticket, event, TicketEventType.FOLLOW_UP)
+        self._reply(ticket, event, OutboundKind.FOLLOW_UP_RECEIVED,
+                    follow_up_received(ticket.number, event.display_name))
+
+    def _history(
+        self, ticket: TicketRef, event: ComplaintEvent, action: str, from_stage: str | None, note: str
+    ) -> None:
+        self.rows.history.append((ticket, {
+            "at": self.now, "actor": event.operator_id or f"channel:{event.channel.value}",
+            "action": action, "from_stage": from_stage, "to_stage": ticket.stage, "note": note,
+            "submission_id": str(event.submission_id),
+        }))
+
+    def _announce(self, ticket: TicketRef, event: ComplaintEvent, kind: TicketEventType) -> None:
+        ticket_event = TicketEvent(
+            event_id=uuid.uuid5(TICKET_EVENT_NAMESPACE, f"{event.event_id}:{kind}"),
+            type=kind,
+            ticket_number=ticket.number,
+            at=self.now,
+            client_id=ticket.client_id,
+            assignee=ticket.assignee,
+            stage=Stage(ticket.stage),
+            channel=event.channel.value,
+            submission_id=event.submission_id,
+            clocks=ticket.clocks,
+        )
+        self.rows.outbox.append(
+            (ticket, outbox_row(ticket_event_subject(kind), ticket_event.model_dump_json(), self.now))
+        )
+
+    def _reply(self, ticket: TicketRef, event: ComplaintEvent, kind: OutboundKind, text: str) -> None:
+        if event.auto_generated:
+            return  # never answer a robot
+        message = OutboundMessage(
+            outbox_id=OUTBOX_ID_BY_RELAY,
+            kind=kind,
+            channel=event.channel.value,
+            ticket_number=ticket.number,
+            client_id=ticket.client_id,
+            in_reply_to=event.native_id,
+            text=text,
+        )
+        self.rows.outbox.append(
+            (ticket, outbox_row(outbound_subject(event.channel.value), message.model_dump_json(), self.now))
+        )
+
+
+def _registration_note(assignment: Assignment, parent: TicketRef | None) -> str:
+    note = f"Назначено: {assignment.assignee or 'очередь ' + assignment.queue} ({assignment.reason})"
+    if parent is not None:
+        note += f"; связана с закрытой претензией {parent.number}"
+    return note

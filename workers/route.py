@@ -5,15 +5,17 @@ Nothing is published inside the transaction (transactional outbox); the relay pu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from faststream import AckPolicy
 from faststream.nats import NatsBroker, NatsMessage, PullSub
 from nats.aio.msg import Msg
 from sqlalchemy.orm import Session
 
 from normalizer.event import ComplaintEvent
-from router.routing import Outcome, RouteResult, route_event
+from router.routing import Outcome, RouteResult, route_events
 from router.timeutil import utcnow
-from workers.batching import process_batch
+from workers.batching import process_batch, settle_heap
 from workers.consumers import ConsumerSpec
 from workers.decoding import keep_bytes
 from workers.reliability import Settler
@@ -31,14 +33,16 @@ async def route_messages(
 ) -> list[RouteResult]:
     calendar = runtime.settings.calendar
 
-    def handle(session: Session, event: ComplaintEvent) -> RouteResult:
-        return route_event(session, event, calendar, utcnow())
+    def handle(session: Session, events: Sequence[ComplaintEvent]) -> list[RouteResult]:
+        return route_events(session, events, calendar, utcnow())
 
     return await process_batch(messages, ComplaintEvent.model_validate_json, handle, database, settler)
 
 
 def register(broker: NatsBroker, runtime: Runtime, database: Database) -> None:
     settings = runtime.settings
+    settle_heap()
+    settings.calendar.deadlines(utcnow())  # loads the production calendar now, not in the first batch
 
     @broker.subscriber(
         SPEC.subject,

@@ -29,14 +29,27 @@ def children_of(pid: int) -> set[int]:
     return found
 
 
+def start_up(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "workers.cli", "up", "--demo"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def still_running(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
+        status = Path(f"/proc/{pid}/status")
+        if status.exists() and "zombie" not in status.read_text():
+            alive.add(pid)
+    return alive
+
+
 async def test_up_serves_routes_and_stops_cleanly(tmp_path: Path) -> None:
     port = free_port()
     env = dict(os.environ, COMPLAINTS_DATA_DIR=str(tmp_path / "var"), COMPLAINTS_WEB_PORT=str(port),
                COMPLAINTS_API_TOKENS=f'{{"lk": "{TOKEN}"}}')
     env.pop("NATS_URL", None)
     env.pop("DATABASE_URL", None)
-    up = subprocess.Popen([sys.executable, "-m", "workers.cli", "up", "--demo"], env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    up = start_up(env)
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=base, timeout=5) as http:
@@ -70,8 +83,7 @@ async def test_up_serves_routes_and_stops_cleanly(tmp_path: Path) -> None:
         up.send_signal(signal.SIGINT)
         output, _ = await asyncio.to_thread(up.communicate, timeout=60)
         assert up.returncode == 0, output.decode(errors="replace")[-2000:]
-        for pid in children:
-            assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+        assert still_running(children) == set()
     finally:
         if up.poll() is None:
             up.kill()

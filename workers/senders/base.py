@@ -1,14 +1,14 @@
-"""The sender protocol: hand one reply to a channel and say what became of it."""
+"""The sender protocol: hand a batch of replies to a channel and say what became of each."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy.orm import Session
 
 from router.contracts import OutboundMessage
-from router.models import Client
 
 
 @dataclass(frozen=True)
@@ -19,15 +19,29 @@ class DeliveryResult:
     detail: str | None = None
 
 
+@dataclass(frozen=True)
+class Contact:
+    """The client as a sender needs it (read once per batch, not as an ORM object per reply)."""
+
+    id: int
+    preferred_channel: str | None
+
+
+@dataclass(frozen=True)
+class Reply:
+    message: OutboundMessage
+    client: Contact | None
+    ticket_id: int
+
+
 class Sender(Protocol):
     """Senders that only write to the store record inside the delivery transaction.
 
     Senders that talk to a platform (email, VK, OK, Telegram: their own issues) send first, outside
-    any transaction, and record the result in it.
+    any transaction, and record the results in it. `record` gets every reply of a batch that this
+    sender answers and returns one result per reply, in order.
     """
 
     channel: str
 
-    def record(
-        self, session: Session, message: OutboundMessage, client: Client | None, ticket_id: int
-    ) -> DeliveryResult: ...
+    def record(self, session: Session, replies: Sequence[Reply]) -> list[DeliveryResult]: ...

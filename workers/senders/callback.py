@@ -2,46 +2,75 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+from typing import Any, cast
+
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
-from router.contracts import OutboundMessage
-from router.models import CallbackTask, Client, ClientIdentity, Submission
+from router.models import CallbackTask, ClientIdentity, Submission
+from router.route_lookup import submissions_with
 from router.timeutil import utcnow
-from workers.senders.base import DeliveryResult
+from workers.senders.base import DeliveryResult, Reply
+
+DETAIL = "нет канала для ответа: перезвонить клиенту"
 
 
-def _phone_to_call(session: Session, message: OutboundMessage, client: Client | None) -> str | None:
-    if client is not None:
-        phone = session.scalar(
-            select(ClientIdentity.value)
-            .where(ClientIdentity.client_id == client.id, ClientIdentity.kind == "phone")
-            .order_by(ClientIdentity.id)
-            .limit(1)
-        )
-        if phone:
-            return phone
-    # Unknown caller: the number they gave in the submission itself.
-    event = session.scalar(
-        select(Submission.event).where(
-            Submission.channel == message.channel, Submission.native_id == message.in_reply_to
-        )
+def _client_phones(session: Session, client_ids: set[int]) -> dict[int, str]:
+    """Each client's first phone on record (lowest identity id), for all clients in one query."""
+    if not client_ids:
+        return {}
+    rows = session.execute(
+        select(ClientIdentity.client_id, ClientIdentity.value)
+        .where(ClientIdentity.client_id.in_(client_ids), ClientIdentity.kind == "phone")
+        .order_by(ClientIdentity.id)
     )
-    phones = (event or {}).get("identities", {}).get("phones") or []
-    return phones[0] if phones else None
+    phones: dict[int, str] = {}
+    for client_id, value in rows:
+        phones.setdefault(client_id, value)
+    return phones
+
+
+def _submitted_phones(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """Unknown callers: the first number they gave in the submission itself, by (channel, native id)."""
+    if not keys:
+        return {}
+    # Only that one value, extracted by the database, not the whole stored event.
+    first_phone = Submission.event[("identities", "phones", 0)].as_string()
+    rows = session.execute(
+        select(Submission.channel, Submission.native_id, first_phone)
+        .where(submissions_with(keys), first_phone.is_not(None))
+    )
+    return {(channel, native_id): phone for channel, native_id, phone in rows}
+
+
+def phones_to_call(session: Session, replies: Sequence[Reply]) -> list[str | None]:
+    by_client = _client_phones(session, {r.client.id for r in replies if r.client is not None})
+    unknown = {
+        (r.message.channel, r.message.in_reply_to) for r in replies
+        if r.message.in_reply_to is not None and (r.client is None or r.client.id not in by_client)
+    }
+    by_submission = _submitted_phones(session, unknown)
+    phones: list[str | None] = []
+    for r in replies:
+        phone = by_client.get(r.client.id) if r.client is not None else None
+        if phone is None and r.message.in_reply_to is not None:
+            phone = by_submission.get((r.message.channel, r.message.in_reply_to))
+        phones.append(phone)
+    return phones
 
 
 class CallbackSender:
     channel = "callback"
 
-    def record(
-        self, session: Session, message: OutboundMessage, client: Client | None, ticket_id: int
-    ) -> DeliveryResult:
-        phone = _phone_to_call(session, message, client)
-        session.add(
-            CallbackTask(
-                ticket_id=ticket_id, created_at=utcnow(), phone=phone, message=message.text,
-                outbox_id=message.outbox_id,
-            )
-        )
-        return DeliveryResult("callback", self.channel, phone, "нет канала для ответа: перезвонить клиенту")
+    def record(self, session: Session, replies: Sequence[Reply]) -> list[DeliveryResult]:
+        phones = phones_to_call(session, replies)
+        now = utcnow()
+        tasks: list[dict[str, Any]] = [
+            {"ticket_id": r.ticket_id, "created_at": now, "phone": phone, "message": r.message.text,
+             "outbox_id": r.message.outbox_id}
+            for r, phone in zip(replies, phones, strict=True)
+        ]
+        if tasks:
+            session.execute(insert(cast(Table, CallbackTask.__table__)), tasks)
+        return [DeliveryResult("callback", self.channel, phone, DETAIL) for phone in phones]

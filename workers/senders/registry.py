@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from router.models import Client
-from workers.senders.base import Sender
+from workers.senders.base import Contact, Sender
 from workers.senders.callback import CallbackSender
 
 # Filled in as channels gain a reply path (email, vk, ok, telegram in their own issues).
@@ -13,7 +12,7 @@ CALLBACK = CallbackSender()
 NO_REPLY_PATH = {"phone", "web", "post", "fax"}
 
 
-def sender_for(channel: str, client: Client | None) -> Sender:
+def sender_for(channel: str, client: Contact | None) -> Sender:
     if channel not in NO_REPLY_PATH and channel in SENDERS:
         return SENDERS[channel]
     preferred = client.preferred_channel if client else None
