@@ -66,6 +66,16 @@ SUBSCRIBER_DEPARTMENT = "subscriber"  # router.assignment; repeated to keep this
 T = TypeVar("T")
 
 
+def _choice(table: dict[str, Any], value: Any, what_ru: str, what_en: str, allowed: str) -> Any:
+    """Map a loosely written code (any case, Russian synonyms) to its stored form, or say what is allowed."""
+    if value is None:
+        return value
+    found = table.get(_key(str(value)))
+    if found is None:
+        raise ValueError(f"{what_ru}: неизвестное значение «{value}», допустимо: {allowed} / unknown {what_en} {value!r}")
+    return found
+
+
 def _key(value: str) -> str:
     """Loose spelling for synonyms: "Физ. лицо" -> "физлицо", "department_head" -> "departmenthead"."""
     return re.sub(r"[\s._\-]+", "", value.casefold())
@@ -241,28 +251,12 @@ class ClientRow(_Row):
     @field_validator("segment", mode="before")
     @classmethod
     def _segment(cls, value: Any) -> Any:
-        if value is None:
-            return value
-        found = _SEGMENTS.get(_key(str(value)))
-        if found is None:
-            raise ValueError(
-                f"сегмент «{value}» неизвестен: individual (физ) или business (юр) / "
-                f"unknown segment {value!r}: individual or business"
-            )
-        return found
+        return _choice(_SEGMENTS, value, "сегмент", "segment", "individual (физ) или business (юр)")
 
     @field_validator("building_type", mode="before")
     @classmethod
     def _building(cls, value: Any) -> Any:
-        if value is None:
-            return value
-        found = _BUILDINGS.get(_key(str(value)))
-        if found is None:
-            raise ValueError(
-                f"тип здания «{value}» неизвестен: apartment, private или office / "
-                f"unknown building type {value!r}: apartment, private or office"
-            )
-        return found
+        return _choice(_BUILDINGS, value, "тип здания", "building type", "apartment, private или office")
 
     @field_validator("packages", mode="before")
     @classmethod
@@ -377,13 +371,7 @@ class StaffRow(_Row):
     @field_validator("role", mode="before")
     @classmethod
     def _role(cls, value: Any) -> Any:
-        if value is None:
-            return value
-        found = _ROLES.get(_key(str(value)))
-        if found is None:
-            allowed = ", ".join(ROLES)
-            raise ValueError(f"роль «{value}» неизвестна, допустимо: {allowed} / unknown role {value!r}: {allowed}")
-        return found
+        return _choice(_ROLES, value, "роль", "role", ", ".join(ROLES))
 
     @field_validator("department", mode="before")
     @classmethod
