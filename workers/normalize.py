@@ -26,7 +26,7 @@ SPEC = ConsumerSpec(durable="normalize", stream="INTAKE", subject=f"{INTAKE_PREF
 BATCH = 256
 # Batches whose PubAcks may be awaited while the next one is normalized: the stream stores (and
 # fsyncs) each event, so waiting idle for them would leave the CPU unused half the time.
-SETTLE_DEPTH = 4
+SETTLE_DEPTH = 2
 
 
 def normalized(body: bytes) -> Outgoing:
