@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 
 DEFAULT_REGION = "RU"
@@ -20,8 +22,14 @@ def to_e164(value: str | None, region: str = DEFAULT_REGION) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# Seven digits with at most three separators between them: no phone number is shorter.
+_MAYBE_PHONE = re.compile(r"\d(?:\D{0,3}\d){6}")
+
+
 def phones_in_text(text: str, region: str = DEFAULT_REGION) -> list[str]:
     found: list[str] = []
+    if not _MAYBE_PHONE.search(text):
+        return found  # the matcher is the normalizer's costliest step; most texts have no number
     for match in phonenumbers.PhoneNumberMatcher(text, region):
         e164 = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
         if e164 not in found:

@@ -72,7 +72,9 @@ def _choice(table: dict[str, Any], value: Any, what_ru: str, what_en: str, allow
         return value
     found = table.get(_key(str(value)))
     if found is None:
-        raise ValueError(f"{what_ru}: неизвестное значение «{value}», допустимо: {allowed} / unknown {what_en} {value!r}")
+        raise ValueError(
+            f"{what_ru}: неизвестное значение «{value}», допустимо: {allowed} / unknown {what_en} {value!r}"
+        )
     return found
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from faststream.nats import NatsBroker
 
-from workers import deliver, nats_compat, normalize, relay, route  # noqa: F401 - nats_compat patches on import
+from workers import batching, deliver, nats_compat, normalize, relay, route  # noqa: F401 - nats_compat patches on import
 from workers.consumers import ConsumerSpec, ensure_consumer
 from workers.runtime import Database, Runtime, declare_all_streams, make_broker, resolve_nats_url
 from workers.settings import Settings
@@ -96,6 +96,9 @@ class WorkerSet:
 
     async def stop(self) -> None:
         self._stop.set()
+        # Batches whose PubAcks are still arriving get acked now, not redelivered after ack_wait.
+        with contextlib.suppress(TimeoutError):
+            await batching.wait_settled()
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

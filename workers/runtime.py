@@ -129,11 +129,11 @@ async def publish_submission(broker: NatsBroker, raw: RawSubmission, attempts: i
     """
     body = raw.model_dump_json().encode()
     headers = {"Nats-Msg-Id": raw.dedup_key, "content-type": "application/json"}
+    js = broker.config.connection_state.stream  # nats-py directly: FastStream's publish path costs CPU
     for attempt in range(1, attempts + 1):
         try:
-            ack = await broker.publish(body, intake_subject(raw.channel), stream="INTAKE", headers=headers,
-                                       timeout=PUBLISH_TIMEOUT)
-            return ack
+            return await js.publish(intake_subject(raw.channel), body, stream="INTAKE", headers=headers,
+                                    timeout=PUBLISH_TIMEOUT)
         except NatsTimeoutError:
             if attempt == attempts:
                 raise
