@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from faststream import AckPolicy
-from faststream.nats import NatsBroker, NatsMessage, PullSub
+from faststream.nats import NatsBroker, NatsMessage
 from nats.aio.msg import Msg
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
@@ -18,9 +17,8 @@ from sqlalchemy.orm import Session
 from router.contracts import OutboundMessage
 from router.models import Client, Delivery, Ticket
 from router.timeutil import utcnow
-from workers.batching import process_batch, settle_heap
-from workers.consumers import ConsumerSpec
-from workers.decoding import keep_bytes
+from workers.batching import process_batch
+from workers.consumers import ConsumerSpec, batch_subscriber
 from workers.reliability import Settler
 from workers.runtime import Database, Runtime
 from workers.senders.base import Contact, DeliveryResult, Reply, Sender
@@ -96,19 +94,8 @@ def _record_deliveries(session: Session, replies: dict[int, Reply], results: dic
 
 def register(broker: NatsBroker, runtime: Runtime, database: Database) -> None:
     settings = runtime.settings
-    settle_heap()
 
-    @broker.subscriber(
-        SPEC.subject,
-        stream=runtime.streams.outbound,
-        durable=SPEC.durable,
-        config=SPEC.config(settings),
-        pull_sub=PullSub(batch_size=BATCH, timeout=0.05, batch=True),
-        ack_policy=AckPolicy.MANUAL,
-        decoder=keep_bytes,
-        title="deliver",
-        description="OutboundMessage -> channel sender",
-    )
+    @batch_subscriber(broker, SPEC, runtime.streams.outbound, settings, BATCH, "OutboundMessage -> channel sender")
     async def deliver_replies(bodies: list[bytes], msg: NatsMessage) -> None:
         messages: list[Msg] = msg.raw_message  # type: ignore[assignment]
         settler = Settler(STAGE, settings, jetstream_of(broker))

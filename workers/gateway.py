@@ -55,6 +55,7 @@ class WorkerSet:
             raise ValueError(f"unknown worker(s) {sorted(unknown)}; known: {', '.join(WORKER_NAMES)}")
 
     async def start(self) -> None:
+        batching.settle_heap()  # once per process, after the imports, before the first batch
         runtime = Runtime(self.settings)
         if self.database is None:
             self.database = Database.from_settings(self.settings)

@@ -7,15 +7,13 @@ normalized), each source message is acked if its own event is stored, or retried
 
 from __future__ import annotations
 
-from faststream import AckPolicy
-from faststream.nats import NatsBroker, NatsMessage, PullSub
+from faststream.nats import NatsBroker, NatsMessage
 from nats.aio.msg import Msg
 
 from channels.base import RawSubmission
 from normalizer import normalize
-from workers.batching import BatchPublisher, InFlight, Outgoing, SettleBehind, publisher_for, settle_heap
-from workers.consumers import ConsumerSpec
-from workers.decoding import keep_bytes
+from workers.batching import BatchPublisher, InFlight, Outgoing, SettleBehind, publisher_for
+from workers.consumers import ConsumerSpec, batch_subscriber
 from workers.reliability import Settler
 from workers.runtime import Runtime
 from workers.shunt import jetstream_of
@@ -67,21 +65,10 @@ async def _settle(
 
 def register(broker: NatsBroker, runtime: Runtime) -> None:
     settings = runtime.settings
-    settle_heap()
     behind = SettleBehind(SETTLE_DEPTH)
 
-    @broker.subscriber(
-        SPEC.subject,
-        stream=runtime.streams.intake,
-        durable=SPEC.durable,
-        config=SPEC.config(settings),
-        # One handler call per pull: far less per-message framework work than a handler per message.
-        pull_sub=PullSub(batch_size=BATCH, timeout=0.05, batch=True),
-        ack_policy=AckPolicy.MANUAL,
-        decoder=keep_bytes,
-        title="normalize",
-        description="RawSubmission -> ComplaintEvent",
-    )
+    # One handler call per pull: far less per-message framework work than a handler per message.
+    @batch_subscriber(broker, SPEC, runtime.streams.intake, settings, BATCH, "RawSubmission -> ComplaintEvent")
     async def normalize_submissions(bodies: list[bytes], msg: NatsMessage) -> None:
         messages: list[Msg] = msg.raw_message  # type: ignore[assignment]
         js = jetstream_of(broker)

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from faststream import AckPolicy
-from faststream.nats import NatsBroker, NatsMessage, PullSub
+from faststream.nats import NatsBroker, NatsMessage
 from nats.aio.msg import Msg
 from sqlalchemy.orm import Session
 
 from normalizer.event import ComplaintEvent
 from router.routing import Outcome, RouteResult, route_events
 from router.timeutil import utcnow
-from workers.batching import process_batch, settle_heap
-from workers.consumers import ConsumerSpec
-from workers.decoding import keep_bytes
+from workers.batching import process_batch
+from workers.consumers import ConsumerSpec, batch_subscriber
 from workers.reliability import Settler
 from workers.runtime import Database, Runtime
 from workers.shunt import jetstream_of
@@ -41,21 +39,11 @@ async def route_messages(
 
 def register(broker: NatsBroker, runtime: Runtime, database: Database) -> None:
     settings = runtime.settings
-    settle_heap()
     settings.calendar.deadlines(utcnow())  # loads the production calendar now, not in the first batch
 
-    @broker.subscriber(
-        SPEC.subject,
-        stream=runtime.streams.complaints,
-        durable=SPEC.durable,
-        config=SPEC.config(settings),
-        # A batch shares one transaction: far fewer commits (fsyncs) than one per event.
-        pull_sub=PullSub(batch_size=settings.route_batch, timeout=0.05, batch=True),
-        ack_policy=AckPolicy.MANUAL,
-        decoder=keep_bytes,
-        title="route",
-        description="ComplaintEvent -> ticket + outbox (one DB transaction)",
-    )
+    # A batch shares one transaction: far fewer commits (fsyncs) than one per event.
+    @batch_subscriber(broker, SPEC, runtime.streams.complaints, settings, settings.route_batch,
+                      "ComplaintEvent -> ticket + outbox (one DB transaction)")
     async def route_batch(bodies: list[bytes], msg: NatsMessage) -> None:
         messages: list[Msg] = msg.raw_message  # type: ignore[assignment]
         results = await route_messages(messages, database, runtime, Settler(STAGE, settings, jetstream_of(broker)))
