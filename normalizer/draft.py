@@ -6,7 +6,8 @@ import uuid
 from dataclasses import dataclass, field
 
 from channels.base import RawSubmission
-from normalizer.event import Attachment, ComplaintEvent, Identities
+from channels.blobs import BlobStore
+from normalizer.event import Attachment, ComplaintEvent, Identities, ReplyTarget
 
 EVENT_NAMESPACE = uuid.UUID("0b7d2a9e-52f4-4c61-8d0e-0c0ffee00002")
 
@@ -21,6 +22,11 @@ class Draft:
     attachments: list[Attachment] = field(default_factory=list)
     thread_refs: list[str] = field(default_factory=list)
     auto_generated: bool = False
+    auto_kind: str | None = None
+    reply_to: ReplyTarget | None = None
+    content_id: str | None = None
+    # Where the raw bytes behind a claim-check key are read from and attachments are stored.
+    blobs: BlobStore | None = None
     category: str | None = None
     demands: list[str] = field(default_factory=list)
     language: str = "ru"
@@ -41,6 +47,9 @@ class Draft:
             attachments=self.attachments,
             thread_refs=self.thread_refs,
             auto_generated=self.auto_generated,
+            auto_kind=self.auto_kind,
+            reply_to=self.reply_to,
+            content_id=self.content_id,
             category=self.category,
             demands=self.demands,
             language=self.language,

@@ -40,6 +40,17 @@ class Attachment(BaseModel):
     blob_key: str
 
 
+class ReplyTarget(BaseModel):
+    """Where the answer goes on the same channel, and what it answers (threading)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    address: str = Field(description="Email address, VK peer id, OK chat id or Telegram chat id")
+    message_id: str | None = Field(default=None, description="The message answered (email Message-ID, ...)")
+    references: list[str] = Field(default_factory=list, description="Email References of the message answered")
+    subject: str | None = None
+
+
 class ComplaintEvent(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     SCHEMA_VERSION: ClassVar[int] = 1
@@ -57,6 +68,13 @@ class ComplaintEvent(BaseModel):
     attachments: list[Attachment] = Field(default_factory=list)
     thread_refs: list[str] = Field(default_factory=list, description="Ticket numbers and Message-IDs")
     auto_generated: bool = Field(default=False, description="Auto-reply or bounce: never answered")
+    auto_kind: str | None = Field(
+        default=None, description="Why it is a robot: auto_reply, bounce, list, bulk, mailer_daemon, ..."
+    )
+    reply_to: ReplyTarget | None = Field(default=None, description="Answer here on the same channel")
+    content_id: str | None = Field(
+        default=None, description="Channel-level identity of the content (email Message-ID): a second dedup key"
+    )
     ocr_confidence: float | None = None
     category: str | None = None
     demands: list[str] = Field(default_factory=list)

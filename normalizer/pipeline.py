@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from channels.base import BadSubmission, RawSubmission
+from channels.blobs import BlobStore
 from normalizer.classify import classify
 from normalizer.cleanup import text_cleanup
 from normalizer.draft import Draft
@@ -26,9 +27,11 @@ STEPS: tuple[Step, ...] = (
 )
 
 
-def normalize(raw: RawSubmission, steps: tuple[Step, ...] = STEPS) -> ComplaintEvent:
-    """Pure: the same submission always gives the same event. Raises BadSubmission."""
-    draft = Draft(raw=raw)
+def normalize(
+    raw: RawSubmission, steps: tuple[Step, ...] = STEPS, blobs: BlobStore | None = None
+) -> ComplaintEvent:
+    """Pure but for the blob store: the same submission always gives the same event. Raises BadSubmission."""
+    draft = Draft(raw=raw, blobs=blobs)
     for step in steps:
         step(draft)
     if not draft.text:

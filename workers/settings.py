@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from channels.blobs import FileBlobStore
+from channels.email.config import EmailLimits, MailboxConfig, SmtpConfig
 from router.calendar import BusinessCalendar
 from router.store import sqlite_url
 
@@ -46,6 +48,20 @@ class Settings(BaseSettings):
     relay_interval: float = Field(default=0.05, description="outbox poll interval when idle, seconds")
     contract_pattern: str | None = None
     account_pattern: str | None = None
+    blob_dir: Path | None = Field(default=None, description="Blob store (claim-check); unset = data_dir/blobs")
+    dispute_window_days: int = Field(
+        default=30, ge=0, description="A reply to a closed ticket within this many days reopens it (dispute)"
+    )
+    # Email channel
+    email_mailboxes: list[MailboxConfig] = Field(
+        default_factory=list, description="JSON list of IMAP mailboxes to watch; empty = no email intake"
+    )
+    smtp: SmtpConfig | None = Field(default=None, description="JSON SMTP relay for replies; unset = no email replies")
+    email_limits: EmailLimits = Field(default_factory=EmailLimits)
+    email_reply_cap_per_day: int = Field(default=40, ge=0, description="Automatic replies per address per day")
+    fax_gateway_senders: list[str] = Field(
+        default_factory=list, description="Sender addresses of fax-to-email gateways (handed to the scan channel)"
+    )
 
     @property
     def effective_database_url(self) -> str:
@@ -53,6 +69,14 @@ class Settings(BaseSettings):
             return self.database_url.get_secret_value()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return sqlite_url(self.data_dir.resolve())
+
+    @property
+    def effective_blob_dir(self) -> Path:
+        return (self.blob_dir or self.data_dir / "blobs").resolve()
+
+    @cached_property
+    def blobs(self) -> FileBlobStore:
+        return FileBlobStore(self.effective_blob_dir)
 
     @cached_property
     def calendar(self) -> BusinessCalendar:
