@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +25,8 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from measure import cpu_seconds, machine_jiffies, pct, peak_rss_mb, start_workers, wait_for_consumers
+
 from channels.base import Channel, RawSubmission
 from channels.registry import ADAPTERS
 from router.models import Outbox, Submission, Ticket
@@ -35,7 +35,7 @@ from workers.gateway import CONSUMERS, process_groups
 from workers.nats_embedded import EmbeddedNats
 from workers.runtime import Database, Runtime, declare_all_streams, make_broker, publish_submission
 from workers.settings import Settings
-from workers.supervisor import die_with_parent
+from workers.supervisor import die_with_parent  # noqa: F401 - kept importable for older callers
 
 IN_FLIGHT = 256
 FILLER = "Прошу разобраться: интернет пропадает каждый вечер, скорость ниже тарифной. "
@@ -48,30 +48,6 @@ def synthetic(i: int, size: int, now: datetime) -> RawSubmission:
                                            idempotency_key=f"bench-{i}", api_client="bench", received_at=now)
     return ADAPTERS[Channel.PHONE].parse({"text": text, "caller_phone": f"+7916{i:07d}"},
                                          idempotency_key=f"bench-{i}", operator_id="op.bench", received_at=now)
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def machine_jiffies() -> tuple[int, int]:
-    """(busy, total) CPU time of the whole machine so far, all cores: from the first line of /proc/stat."""
-    user, nice, system, idle, iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
-    busy = user + nice + system + irq + softirq + steal
-    return busy, busy + idle + iowait
-
-
-def pct(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
 
 
 async def publish_all(url: str, submissions: list[RawSubmission]) -> None:
@@ -90,26 +66,6 @@ async def publish_all(url: str, submissions: list[RawSubmission]) -> None:
 
     await asyncio.gather(*(one(s) for s in submissions))
     await broker.stop()
-
-
-async def wait_for_consumers(url: str, durables: dict[str, str], within: float = 120.0) -> None:
-    """Until every worker's durable consumer has a pull request waiting: the workers are up and pulling."""
-    nc = await nats.connect(url)
-    js = nc.jetstream()
-    deadline = time.monotonic() + within
-    try:
-        for durable, stream in durables.items():
-            while True:
-                try:
-                    if (await js.consumer_info(stream, durable)).num_waiting:
-                        break
-                except nats.js.errors.NotFoundError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"consumer {durable} not pulling after {within}s")
-                await asyncio.sleep(0.1)
-    finally:
-        await nc.close()
 
 
 async def wait_for_acks(database: Database, n: int, within: float) -> None:
@@ -143,12 +99,6 @@ async def latencies(database: Database) -> tuple[list[float], list[float], float
     to_ack = [(aware(s) - aware(r)).total_seconds() * 1000 for r, s in acked if s is not None]
     last_ack = max(aware(s) for _, s in acked if s is not None).timestamp()
     return to_ticket, to_ack, last_ack
-
-
-def start_workers(groups: list[tuple[str, ...]], env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
-    return [subprocess.Popen([sys.executable, "-m", "workers.cli", "worker", *group], env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
-            for group in groups]
 
 
 async def run_pipeline(n: int, size: int, data_dir: Path) -> dict[str, float]:

@@ -26,12 +26,25 @@ def to_e164(value: str | None, region: str = DEFAULT_REGION) -> str | None:
 _MAYBE_PHONE = re.compile(r"\d(?:\D{0,3}\d){6}")
 
 
+# A run of digits with the separators phone numbers are written with; the matcher then only reads
+# these runs, not the whole text (on a long mail it was the normalizer's costliest step).
+_CANDIDATE = re.compile(r"\+?[\d(][\d \t().\-\u2010-\u2015]{5,24}\d")
+
+
+def _matched(text: str, region: str) -> list[str]:
+    return [phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+            for match in phonenumbers.PhoneNumberMatcher(text, region)]
+
+
 def phones_in_text(text: str, region: str = DEFAULT_REGION) -> list[str]:
     found: list[str] = []
     if not _MAYBE_PHONE.search(text):
-        return found  # the matcher is the normalizer's costliest step; most texts have no number
-    for match in phonenumbers.PhoneNumberMatcher(text, region):
-        e164 = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
-        if e164 not in found:
-            found.append(e164)
+        return found  # most texts have no number at all
+    # Each distinct run once (a quoted mail repeats its numbers); a run that is not one number as a
+    # whole (two numbers, a house number glued in front) goes through the matcher.
+    for candidate in dict.fromkeys(m.group(0) for m in _CANDIDATE.finditer(text)):
+        whole = to_e164(candidate, region)
+        for e164 in [whole] if whole else _matched(candidate, region):
+            if e164 not in found:
+                found.append(e164)
     return found

@@ -9,6 +9,7 @@ from channels.blobs import BlobStore
 from normalizer.classify import classify
 from normalizer.cleanup import text_cleanup
 from normalizer.draft import Draft
+from normalizer.email import email_message
 from normalizer.event import ComplaintEvent
 from normalizer.identities import identities_in_text
 from normalizer.language import language
@@ -18,6 +19,7 @@ from normalizer.structured import structured_fields
 Step = Callable[[Draft], None]
 
 STEPS: tuple[Step, ...] = (
+    email_message,  # first: the common steps below then read the mail's text like any channel's
     structured_fields,
     text_cleanup,
     identities_in_text,

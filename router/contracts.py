@@ -56,6 +56,7 @@ class Ticket(BaseModel):
 class TicketEventType(StrEnum):
     CREATED = "created"
     FOLLOW_UP = "follow_up"
+    REOPENED = "reopened"  # a closed ticket disputed within the dispute window
     STAGE_CHANGED = "stage_changed"
     ASSIGNED = "assigned"
 

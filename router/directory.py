@@ -84,3 +84,18 @@ async def staff_by_login(session: AsyncSession, logins: Iterable[str]) -> dict[s
         return {}
     rows = await session.scalars(select(Staff).where(Staff.login.in_(wanted)))
     return {s.login: s for s in rows}
+
+
+def first_identities(session: Session, client_ids: set[int], kind: str) -> dict[int, str]:
+    """Each client's first identity of `kind` on record (lowest identity id), in one query for all."""
+    if not client_ids:
+        return {}
+    rows = session.execute(
+        select(ClientIdentity.client_id, ClientIdentity.value)
+        .where(ClientIdentity.client_id.in_(client_ids), ClientIdentity.kind == kind)
+        .order_by(ClientIdentity.id)
+    )
+    first: dict[int, str] = {}
+    for client_id, value in rows:
+        first.setdefault(client_id, value)
+    return first

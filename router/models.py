@@ -18,6 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+CONTENT_ID_MAX = 998  # an RFC 5322 line; longer Message-IDs are not stored (no dedup, no threading)
+
 
 class Base(DeclarativeBase):
     pass
@@ -98,6 +100,7 @@ class Ticket(Base):
     resolution_due: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     legal_due: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reopened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # last dispute reopening
     parent_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
 
 
@@ -105,11 +108,17 @@ class Submission(Base):
     """Every submission the router has seen; the unique key makes routing idempotent."""
 
     __tablename__ = "submissions"
-    __table_args__ = (UniqueConstraint("channel", "native_id", name="uq_submission_native"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "native_id", name="uq_submission_native"),
+        Index("ix_submissions_channel_content", "channel", "content_id"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     native_id: Mapped[str] = mapped_column(String(512))
+    # The channel's own identity of the content (email Message-ID): a second dedup key, and what a
+    # client's later mail refers to (threading). Not unique: an old row may predate it.
+    content_id: Mapped[str | None] = mapped_column(String(CONTENT_ID_MAX))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     routed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
@@ -171,7 +180,7 @@ class Delivery(Base):
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     address: Mapped[str | None] = mapped_column(String(320))
-    status: Mapped[str] = mapped_column(String(16))  # sent | callback | failed
+    status: Mapped[str] = mapped_column(String(16))  # sent | callback | failed | suppressed
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     detail: Mapped[str | None] = mapped_column(Text)
 
@@ -188,3 +197,37 @@ class ApiRequest(Base):
     body_sha256: Mapped[str] = mapped_column(String(64))
     submission_id: Mapped[str] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SentMessage(Base):
+    """A reply we handed to a platform under our own message id (email Message-ID): threading and bounces."""
+
+    __tablename__ = "sent_messages"
+    __table_args__ = (Index("ix_sent_messages_address_sent_at", "address", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(CONTENT_ID_MAX), unique=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    outbox_id: Mapped[int] = mapped_column(Integer, unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))  # OutboundKind: automatic replies count towards the cap
+    address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str | None] = mapped_column(String(300))
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16))  # sent | failed | bounced
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+class StaffAlert(Base):
+    """Something a staff member must look at (e.g. a reply to their client bounced)."""
+
+    __tablename__ = "staff_alerts"
+    __table_args__ = (Index("ix_staff_alerts_login_read", "login", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(64))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(32))  # reply_bounced | ...
+    text: Mapped[str] = mapped_column(Text)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

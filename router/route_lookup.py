@@ -1,7 +1,9 @@
 """What a routing batch needs from the store, read in a handful of queries for the whole batch.
 
-Instead of four SELECTs per event: one for the native ids already routed, one or two for the
-clients behind the identities, one for the tickets the events refer to.
+Instead of four SELECTs per event: one for the native ids already routed, one for the content ids
+(email Message-IDs) already routed, one or two for the clients behind the identities, and, only
+when events refer to anything, one each for our sent messages and the client's earlier mails they
+name and one for the tickets behind all that.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -17,7 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from normalizer.event import ComplaintEvent
 from router.contracts import Clocks
 from router.directory import identity_pairs
-from router.models import Client, ClientIdentity, Submission, Ticket
+from router.models import CONTENT_ID_MAX, Client, ClientIdentity, SentMessage, Submission, Ticket
 from router.timeutil import aware
 
 
@@ -39,6 +42,21 @@ class TicketRef:
     status: str
     clocks: Clocks
     id: int | None = None
+    closed_at: datetime | None = None
+
+
+@dataclass
+class SentRef:
+    """One of our own sent replies (sent_messages), as a bounce or a client's answer names it."""
+
+    id: int
+    outbox_id: int
+    ticket_id: int
+    address: str
+    status: str
+
+
+ContentKey = tuple[str, str]  # (channel, content id)
 
 
 @dataclass
@@ -50,6 +68,10 @@ class Known:
     clients: dict[int, ClientInfo] = field(default_factory=dict)
     identities: dict[tuple[str, str], int] = field(default_factory=dict)
     tickets: dict[str, TicketRef] = field(default_factory=dict)
+    seen_content: set[ContentKey] = field(default_factory=set)
+    sent: dict[str, SentRef] = field(default_factory=dict)  # by our Message-ID
+    content_tickets: dict[ContentKey, TicketRef] = field(default_factory=dict)  # earlier mails -> ticket
+    tickets_by_id: dict[int, TicketRef] = field(default_factory=dict)
 
     def client_of(self, event: ComplaintEvent) -> ClientInfo | None:
         """As directory.find_client_by_identities: the picked client, else the most specific identity."""
@@ -62,17 +84,56 @@ class Known:
         return None
 
     def referenced(self, event: ComplaintEvent, client: ClientInfo | None) -> TicketRef | None:
-        """The first ticket the event names that belongs to the same client (a number is no proof alone)."""
+        """The ticket the event continues.
+
+        A reply to a message we sent is proof enough, even from an address not in the directory.
+        A ticket number, or the Message-ID of an earlier mail, must belong to the same client (a
+        number is no proof alone; a Message-ID may come from a reply-all of someone else).
+        """
+        ours = self.sent_ref(event)
+        if ours is not None and ours.ticket_id in self.tickets_by_id:
+            return self.tickets_by_id[ours.ticket_id]
         client_id = client.id if client else None
-        for number in ticket_numbers(event):
-            ticket = self.tickets.get(number)
+        for ref in event.thread_refs:
+            if is_message_id(ref):
+                ticket = self.content_tickets.get((event.channel.value, ref))
+            else:
+                ticket = self.tickets.get(ref)
             if ticket is not None and ticket.client_id == client_id:
                 return ticket
         return None
 
+    def sent_ref(self, event: ComplaintEvent) -> SentRef | None:
+        """The first of our sent messages the event refers to (In-Reply-To, References, a bounced original)."""
+        for ref in event.thread_refs:
+            if ref in self.sent:
+                return self.sent[ref]
+        return None
+
+    def remember(self, ticket: TicketRef, event: ComplaintEvent) -> None:
+        """A mail routed onto `ticket` in this batch: later mails of the batch may refer to it."""
+        key = content_key(event)
+        if key is not None:
+            self.content_tickets[key] = ticket
+
 
 def ticket_numbers(event: ComplaintEvent) -> list[str]:
     return [ref for ref in event.thread_refs if ref.startswith("C-")]
+
+
+def is_message_id(ref: str) -> bool:
+    return ref.startswith("<") and ref.endswith(">")
+
+
+def message_ids(event: ComplaintEvent) -> list[str]:
+    return [ref for ref in event.thread_refs if is_message_id(ref) and len(ref) <= CONTENT_ID_MAX]
+
+
+def content_key(event: ComplaintEvent) -> ContentKey | None:
+    """(channel, content id) when the event has one that fits the column (a longer one is not kept)."""
+    if event.content_id and len(event.content_id) <= CONTENT_ID_MAX:
+        return (event.channel.value, event.content_id)
+    return None
 
 
 def load_known(session: Session, events: Sequence[ComplaintEvent]) -> Known:
@@ -81,12 +142,23 @@ def load_known(session: Session, events: Sequence[ComplaintEvent]) -> Known:
         pairs.setdefault(event.event_id, identity_pairs(event.identities))
     identities = _identities(session, {pair for event_pairs in pairs.values() for pair in event_pairs})
     client_ids = set(identities.values()) | {e.identities.client_id for e in events if e.identities.client_id}
+    content_keys = {key for e in events if (key := content_key(e)) is not None}
+    refs = {(e.channel.value, ref) for e in events for ref in message_ids(e)}
+    sent = _sent(session, {ref for _, ref in refs})
+    earlier = _earlier_mails(session, refs)
+    tickets = _tickets(session, {n for e in events for n in ticket_numbers(e)},
+                       {s.ticket_id for s in sent.values()} | set(earlier.values()))
+    by_id = {ticket.id: ticket for ticket in tickets.values() if ticket.id is not None}
     return Known(
         seen=_seen(session, {(e.channel.value, e.native_id) for e in events}),
         pairs=pairs,
         clients=_clients(session, client_ids),
         identities=identities,
-        tickets=_tickets(session, {n for e in events for n in ticket_numbers(e)}),
+        tickets=tickets,
+        seen_content=_seen_content(session, content_keys),
+        sent=sent,
+        content_tickets={key: by_id[ticket_id] for key, ticket_id in earlier.items() if ticket_id in by_id},
+        tickets_by_id=by_id,
     )
 
 
@@ -116,6 +188,40 @@ def _seen(session: Session, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
     return {(channel, native_id) for channel, native_id in rows}
 
 
+def _seen_content(session: Session, keys: set[ContentKey]) -> set[ContentKey]:
+    if not keys:
+        return set()
+    rows = session.execute(
+        select(Submission.channel, Submission.content_id)
+        .where(pairs_in(Submission.channel, Submission.content_id, keys))  # type: ignore[arg-type]
+    )
+    return {(channel, content_id) for channel, content_id in rows if content_id is not None}
+
+
+def _sent(session: Session, message_ids: set[str]) -> dict[str, SentRef]:
+    if not message_ids:
+        return {}
+    rows = session.execute(
+        select(SentMessage.message_id, SentMessage.id, SentMessage.outbox_id, SentMessage.ticket_id,
+               SentMessage.address, SentMessage.status)
+        .where(SentMessage.message_id.in_(message_ids))
+    )
+    return {row.message_id: SentRef(row.id, row.outbox_id, row.ticket_id, row.address, row.status) for row in rows}
+
+
+def _earlier_mails(session: Session, refs: set[ContentKey]) -> dict[ContentKey, int]:
+    """Earlier submissions (with a ticket) whose content id a mail refers to: (channel, id) -> ticket id."""
+    if not refs:
+        return {}
+    rows = session.execute(
+        select(Submission.channel, Submission.content_id, Submission.ticket_id)
+        .where(pairs_in(Submission.channel, Submission.content_id, refs),  # type: ignore[arg-type]
+               Submission.ticket_id.is_not(None))
+    )
+    return {(channel, content_id): ticket_id for channel, content_id, ticket_id in rows
+            if content_id is not None and ticket_id is not None}
+
+
 def _identities(session: Session, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
     if not pairs:
         return {}
@@ -134,14 +240,17 @@ def _clients(session: Session, ids: Iterable[int]) -> dict[int, ClientInfo]:
     return {row.id: ClientInfo(row.id, row.name, row.manager_login) for row in rows}
 
 
-def _tickets(session: Session, numbers: set[str]) -> dict[str, TicketRef]:
-    if not numbers:
+def _tickets(session: Session, numbers: set[str], ids: set[int]) -> dict[str, TicketRef]:
+    """The tickets named by number or reached through a Message-ID, by number (one query)."""
+    if not numbers and not ids:
         return {}
+    wanted = [clause for clause in (Ticket.number.in_(numbers) if numbers else None,
+                                    Ticket.id.in_(ids) if ids else None) if clause is not None]
     rows = session.execute(
         select(
             Ticket.id, Ticket.number, Ticket.client_id, Ticket.assignee_login, Ticket.stage, Ticket.status,
-            Ticket.first_response_due, Ticket.resolution_due, Ticket.legal_due,
-        ).where(Ticket.number.in_(numbers))
+            Ticket.first_response_due, Ticket.resolution_due, Ticket.legal_due, Ticket.closed_at,
+        ).where(or_(*wanted))
     )
     return {
         row.number: TicketRef(
@@ -149,6 +258,7 @@ def _tickets(session: Session, numbers: set[str]) -> dict[str, TicketRef]:
             status=row.status, id=row.id,
             clocks=Clocks(first_response_due=aware(row.first_response_due),
                           resolution_due=aware(row.resolution_due), legal_due=aware(row.legal_due)),
+            closed_at=aware(row.closed_at) if row.closed_at is not None else None,
         )
         for row in rows
     }

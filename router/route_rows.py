@@ -1,20 +1,22 @@
 """The rows a routing batch writes: collected in memory, then one multi-row INSERT per table.
 
 Tickets go first (INSERT ... RETURNING id, in parameter order); the rows that point at a ticket
-made in this batch get its id only then. No ORM unit of work: plain Core statements.
+made in this batch get its id only then. No ORM unit of work: plain Core statements. The rare
+updates (a reopened ticket, a bounced reply) are one executemany each.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from router.jsontext import json_text_param
-from router.models import Outbox, Submission, Ticket, TicketHistory
-from router.route_lookup import TicketRef
+from router.models import Delivery, Outbox, SentMessage, StaffAlert, Submission, Ticket, TicketHistory
+from router.route_lookup import SentRef, TicketRef
 
 Row = dict[str, Any]
 
@@ -30,14 +32,20 @@ class BatchRows:
     submissions: list[tuple[TicketRef | None, Row]] = field(default_factory=list)
     history: list[tuple[TicketRef, Row]] = field(default_factory=list)
     outbox: list[tuple[TicketRef, Row]] = field(default_factory=list)
+    alerts: list[tuple[TicketRef, Row]] = field(default_factory=list)
+    reopened: list[tuple[TicketRef, datetime]] = field(default_factory=list)
+    bounced: list[tuple[SentRef, str]] = field(default_factory=list)  # (our sent reply, why)
 
     def write(self, session: Session) -> None:
         self._insert_tickets(session)
+        self._update_reopened(session)
+        self._update_bounced(session)
         # Submission events and outbox payloads arrive as JSON text (pydantic's model_dump_json).
         statements = (
             (insert(_table(Submission)).values(event=json_text_param("event")), self.submissions),
             (insert(_table(TicketHistory)), self.history),
             (insert(_table(Outbox)).values(payload=json_text_param("payload")), self.outbox),
+            (insert(_table(StaffAlert)), self.alerts),
         )
         for statement, rows in statements:
             if rows:
@@ -53,6 +61,33 @@ class BatchRows:
         ).all()
         for (ticket, _), ticket_id in zip(self.tickets, ids, strict=True):
             ticket.id = ticket_id
+
+
+    def _update_reopened(self, session: Session) -> None:
+        if not self.reopened:
+            return
+        table = _table(Ticket)
+        statement = update(table).where(table.c.id == bindparam("ticket_id")).values(
+            status=bindparam("new_status"), stage=bindparam("new_stage"), closed_at=None,
+            reopened_at=bindparam("at"),
+        )
+        session.execute(statement, [
+            {"ticket_id": t.id, "new_status": t.status, "new_stage": t.stage, "at": at} for t, at in self.reopened
+        ])
+
+    def _update_bounced(self, session: Session) -> None:
+        if not self.bounced:
+            return
+        sent, deliveries = _table(SentMessage), _table(Delivery)
+        session.execute(
+            update(sent).where(sent.c.id == bindparam("sent_id")).values(status="bounced", detail=bindparam("why")),
+            [{"sent_id": ref.id, "why": why} for ref, why in self.bounced],
+        )
+        session.execute(
+            update(deliveries).where(deliveries.c.outbox_id == bindparam("outbox")).values(
+                status="failed", detail=bindparam("why")),
+            [{"outbox": ref.outbox_id, "why": why} for ref, why in self.bounced],
+        )
 
 
 def _with_ticket_id(row: Row, ticket: TicketRef | None) -> Row:

@@ -5,8 +5,15 @@ worker publishes the outbox rows after the commit.
 
 A batch reads what it needs in a few queries (route_lookup), decides each event in memory in
 order, then writes one multi-row INSERT per table (route_rows). Events of one batch see each
-other: a repeated native id is a duplicate, a ticket made earlier in the batch can be threaded
-into, and the least-loaded manager rule counts the batch's own tickets.
+other: a repeated native id (or content id: the same mail under a new IMAP UIDVALIDITY) is a
+duplicate, a ticket made earlier in the batch can be threaded into, and the least-loaded manager
+rule counts the batch's own tickets.
+
+Threading: a reply to a message we sent (sent_messages) continues its ticket; a ticket number or
+the Message-ID of an earlier mail continues it only for the same client. A closed ticket is
+reopened for a dispute within the dispute window, else a new ticket is linked to it.
+Robots never make a ticket and are never answered; a bounce of our reply marks it bounced and
+alerts the ticket's manager.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
 
@@ -30,22 +37,46 @@ from router.contracts import (
     TicketEvent,
     TicketEventType,
 )
+from router.models import CONTENT_ID_MAX
 from router.numbering import TicketNumbers
 from router.outbox import OUTBOX_ID_BY_RELAY, outbound_subject, outbox_row, ticket_event_subject
-from router.route_lookup import ClientInfo, Known, TicketRef, load_known
+from router.route_lookup import ClientInfo, Known, SentRef, TicketRef, content_key, load_known
 from router.route_rows import BatchRows, Row
-from router.texts import acknowledgement, follow_up_received
+from router.texts import (
+    acknowledgement,
+    auto_reply_note,
+    follow_up_received,
+    reopened_note,
+    reopened_received,
+    reply_bounced_alert,
+    reply_bounced_note,
+)
 from router.timeutil import to_utc
 from router.workflow import Stage
 
 TICKET_EVENT_NAMESPACE = uuid.UUID("a3c2b1d0-0000-4e5f-8a9b-5eed0000000c")
+BOUNCE_KINDS = frozenset({"bounce", "mailer_daemon"})
+REASON_MAX = 500  # of a bounce's text, in the history and the alert
 
 
 class Outcome(StrEnum):
     CREATED = "created"
     FOLLOW_UP = "follow_up"
+    REOPENED = "reopened"
     DUPLICATE = "duplicate"
     AUTO_GENERATED = "auto_generated"
+    BOUNCED = "bounced"
+
+
+@dataclass(frozen=True)
+class RoutingPolicy:
+    """Rules of routing that come from the settings."""
+
+    dispute_window: timedelta = timedelta(days=30)
+
+    @classmethod
+    def from_days(cls, dispute_window_days: int) -> RoutingPolicy:
+        return cls(dispute_window=timedelta(days=dispute_window_days))
 
 
 @dataclass(frozen=True)
@@ -56,32 +87,36 @@ class RouteResult:
 
 
 def route_events(
-    session: Session, events: Sequence[ComplaintEvent], calendar: BusinessCalendar, now: datetime
+    session: Session, events: Sequence[ComplaintEvent], calendar: BusinessCalendar, now: datetime,
+    policy: RoutingPolicy = RoutingPolicy(),
 ) -> list[RouteResult]:
     """The body of the routing transaction for a batch. The caller commits (or rolls back) around it.
 
     Synchronous on purpose: a batch runs in one thread hop (SQLite) or one greenlet (PostgreSQL).
     """
-    batch = RoutingBatch(session, events, calendar, now)
+    batch = RoutingBatch(session, events, calendar, now, policy)
     results = [batch.route(event) for event in events]
     batch.write()
     return results
 
 
 def route_event(
-    session: Session, event: ComplaintEvent, calendar: BusinessCalendar, now: datetime
+    session: Session, event: ComplaintEvent, calendar: BusinessCalendar, now: datetime,
+    policy: RoutingPolicy = RoutingPolicy(),
 ) -> RouteResult:
-    return route_events(session, [event], calendar, now)[0]
+    return route_events(session, [event], calendar, now, policy)[0]
 
 
 class RoutingBatch:
     """One batch's routing: what the store knows (read up front), the decisions, the rows to write."""
 
     def __init__(
-        self, session: Session, events: Sequence[ComplaintEvent], calendar: BusinessCalendar, now: datetime
+        self, session: Session, events: Sequence[ComplaintEvent], calendar: BusinessCalendar, now: datetime,
+        policy: RoutingPolicy = RoutingPolicy(),
     ) -> None:
         self.session = session
         self.calendar = calendar
+        self.policy = policy
         self.now = to_utc(now)  # one registration moment for the whole batch, stored in UTC
         self.known: Known = load_known(session, events)
         self.assigner = Assigner(session)
@@ -103,31 +138,85 @@ class RoutingBatch:
 
     def route(self, event: ComplaintEvent) -> RouteResult:
         key = (event.channel.value, event.native_id)
-        if key in self.known.seen:
+        content = content_key(event)
+        if key in self.known.seen or (content is not None and content in self.known.seen_content):
             return RouteResult(Outcome.DUPLICATE)
         self.known.seen.add(key)
+        if content is not None:
+            self.known.seen_content.add(content)
 
         client = self.known.client_of(event)
+        if event.auto_generated:
+            return self._robot(event, client)
         referenced = self.known.referenced(event, client)
+        if referenced is not None and referenced.status != "open" and self._in_dispute_window(referenced):
+            self._reopen(referenced, event)
+            self._submission(event, client, referenced)
+            self._follow_up(referenced, event, reopened_received(referenced.number, self._name(client, event)))
+            return RouteResult(Outcome.REOPENED, referenced.number, referenced.assignee)
         if referenced is not None and referenced.status == "open":
             self._submission(event, client, referenced)
-            self._follow_up(referenced, event)
+            self._follow_up(referenced, event, follow_up_received(referenced.number, event.display_name))
             return RouteResult(Outcome.FOLLOW_UP, referenced.number, referenced.assignee)
-        if event.auto_generated:
-            self._submission(event, client, None)
-            return RouteResult(Outcome.AUTO_GENERATED)
 
         ticket = self._create_ticket(event, client, parent=referenced)
         self._submission(event, client, ticket)
         return RouteResult(Outcome.CREATED, ticket.number, ticket.assignee)
+
+    def _robot(self, event: ComplaintEvent, client: ClientInfo | None) -> RouteResult:
+        """Recorded, never a ticket, never answered; on the ticket it concerns, a note (and for a bounce
+        of our reply: the reply marked bounced and the manager alerted)."""
+        self._submission(event, client, None)
+        sent = self.known.sent_ref(event)
+        ticket = self.known.referenced(event, client)
+        if sent is not None and event.auto_kind in BOUNCE_KINDS and sent.ticket_id in self.known.tickets_by_id:
+            bounced = self.known.tickets_by_id[sent.ticket_id]
+            self._bounced(sent, bounced, event)
+            return RouteResult(Outcome.BOUNCED, bounced.number, bounced.assignee)
+        if ticket is not None:
+            self._history(ticket, event, "auto_reply", ticket.stage, auto_reply_note(event.subject))
+        return RouteResult(Outcome.AUTO_GENERATED, ticket.number if ticket else None)
+
+    def _bounced(self, sent: SentRef, ticket: TicketRef, event: ComplaintEvent) -> None:
+        reason = " ".join(event.text.split())[:REASON_MAX] or "причина не указана"
+        if sent.status == "bounced":  # another report of the same bounce: noted once
+            return
+        sent.status = "bounced"
+        self.rows.bounced.append((sent, reason))
+        self._history(ticket, event, "reply_bounced", ticket.stage, reply_bounced_note(reason))
+        if ticket.assignee:
+            self.rows.alerts.append((ticket, {
+                "login": ticket.assignee, "created_at": self.now, "kind": "reply_bounced",
+                "text": reply_bounced_alert(ticket.number, sent.address, reason), "read_at": None,
+                "ticket_id": None,
+            }))
+
+    def _in_dispute_window(self, ticket: TicketRef) -> bool:
+        # Without a closing moment there is no window to be in: a new linked ticket.
+        return ticket.closed_at is not None and self.now - ticket.closed_at <= self.policy.dispute_window
+
+    def _reopen(self, ticket: TicketRef, event: ComplaintEvent) -> None:
+        from_stage = ticket.stage
+        ticket.status, ticket.stage, ticket.closed_at = "open", Stage.DISPUTE.value, None
+        self.rows.reopened.append((ticket, self.now))
+        self._history(ticket, event, "reopened", from_stage, reopened_note(self.policy.dispute_window.days))
+        self._announce(ticket, event, TicketEventType.REOPENED)
+
+    @staticmethod
+    def _name(client: ClientInfo | None, event: ComplaintEvent) -> str | None:
+        return client.name if client else event.display_name
 
     def write(self) -> None:
         self.rows.write(self.session)
         self.numbers.save()
 
     def _submission(self, event: ComplaintEvent, client: ClientInfo | None, ticket: TicketRef | None) -> None:
+        if ticket is not None:
+            self.known.remember(ticket, event)
+        content_id = event.content_id if event.content_id and len(event.content_id) <= CONTENT_ID_MAX else None
         self.rows.submissions.append((ticket, {
             "id": str(event.submission_id), "channel": event.channel.value, "native_id": event.native_id,
+            "content_id": content_id,
             "received_at": to_utc(event.received_at), "routed_at": self.now,
             "client_id": client.id if client else None, "event": event.model_dump_json(),
             "ticket_id": None,
@@ -162,11 +251,10 @@ class RoutingBatch:
             "parent_ticket_id": parent.id if parent else None,
         }
 
-    def _follow_up(self, ticket: TicketRef, event: ComplaintEvent) -> None:
+    def _follow_up(self, ticket: TicketRef, event: ComplaintEvent, reply: str) -> None:
         self._history(ticket, event, "follow_up", ticket.stage, event.text[:2000])
         self._announce(ticket, event, TicketEventType.FOLLOW_UP)
-        self._reply(ticket, event, OutboundKind.FOLLOW_UP_RECEIVED,
-                    follow_up_received(ticket.number, event.display_name))
+        self._reply(ticket, event, OutboundKind.FOLLOW_UP_RECEIVED, reply)
 
     def _history(
         self, ticket: TicketRef, event: ComplaintEvent, action: str, from_stage: str | None, note: str

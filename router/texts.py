@@ -32,3 +32,33 @@ def follow_up_received(number: str, name: str | None) -> str:
         f"Ваше сообщение добавлено к претензии {number} и передано персональному менеджеру.\n"
         f"С уважением, служба качества."
     )
+
+
+def reopened_received(number: str, name: str | None) -> str:
+    greeting = f"Здравствуйте, {name}!" if name else "Здравствуйте!"
+    return (
+        f"{greeting}\n\n"
+        f"Ваше сообщение добавлено к претензии {number}. Претензия открыта повторно для пересмотра "
+        f"решения и передана персональному менеджеру.\n"
+        f"С уважением, служба качества."
+    )
+
+
+# What staff read in the ticket history and in alerts (Russian too).
+
+
+def reopened_note(window_days: int) -> str:
+    return (f"Претензия открыта повторно: клиент ответил в течение {window_days} дн. после закрытия "
+            f"(оспаривание решения)")
+
+
+def reply_bounced_note(reason: str) -> str:
+    return f"Ответ клиенту не доставлен (возврат письма): {reason}"
+
+
+def reply_bounced_alert(number: str, address: str, reason: str) -> str:
+    return f"Ответ клиенту не доставлен: претензия {number}, адрес {address}. {reason}"
+
+
+def auto_reply_note(subject: str | None) -> str:
+    return f"Получен автоответ клиента{': ' + subject if subject else ''}; ответ на него не отправляется"

@@ -43,6 +43,7 @@ CATEGORY_TITLES = {
     "connection": "Качество связи",
     "service": "Подключение и обслуживание",
     "staff": "Работа сотрудников",
+    "fax": "Факс (скан)",
     "other": "Другое",
 }
 # The categories an operator may pick: the classifier's own names, so both sides agree.
@@ -61,8 +62,18 @@ HISTORY_ACTION_TITLES = {
     "assigned": "Назначение",
     "escalated": "Эскалация",
     "callback_done": "Обратный звонок выполнен",
+    "reopened": "Возобновлена (оспаривание)",
+    "auto_reply": "Автоответ клиента",
+    "reply_bounced": "Ответ не доставлен",
+    "reply_not_sent": "Ответ не отправлен",
 }
-DELIVERY_STATUS_TITLES = {"sent": "Отправлено", "callback": "Обратный звонок", "failed": "Ошибка"}
+DELIVERY_STATUS_TITLES = {
+    "sent": "Отправлено",
+    "callback": "Обратный звонок",
+    "failed": "Ошибка",
+    "suppressed": "Не отправлено (лимит автоответов)",
+}
+SENT_MESSAGE_STATUS_TITLES = {"sent": "Отправлено", "failed": "Ошибка", "bounced": "Возврат (не доставлено)"}
 
 
 def title(table: dict[str, str], code: str | None) -> str:

@@ -11,6 +11,7 @@ from faststream.nats import NatsBroker, NatsMessage
 from nats.aio.msg import Msg
 
 from channels.base import RawSubmission
+from channels.blobs import BlobStore
 from normalizer import normalize
 from workers.batching import BatchPublisher, InFlight, Outgoing, SettleBehind, publisher_for
 from workers.consumers import ConsumerSpec, batch_subscriber
@@ -27,26 +28,27 @@ BATCH = 256
 SETTLE_DEPTH = 2
 
 
-def normalized(body: bytes) -> Outgoing:
+def normalized(body: bytes, blobs: BlobStore | None = None) -> Outgoing:
     """The event to publish for one submission (Msg-Id: the event id). Raises on bad input."""
-    event = normalize(RawSubmission.model_validate_json(body))
+    event = normalize(RawSubmission.model_validate_json(body), blobs=blobs)
     headers = {"Nats-Msg-Id": f"event:{event.event_id}", "Nats-Expected-Stream": "COMPLAINTS",
                "content-type": "application/json"}
     return Outgoing(COMPLAINTS_SUBJECT, event.model_dump_json().encode(), headers)
 
 
-def _normalized_or_error(body: bytes) -> Outgoing | Exception:
+def _normalized_or_error(body: bytes, blobs: BlobStore | None) -> Outgoing | Exception:
     try:
-        return normalized(body)
+        return normalized(body, blobs)
     except Exception as exc:
         return exc
 
 
 async def normalize_messages(
-    messages: list[Msg], publisher: BatchPublisher, settler: Settler, behind: SettleBehind
+    messages: list[Msg], publisher: BatchPublisher, settler: Settler, behind: SettleBehind,
+    blobs: BlobStore | None = None,
 ) -> None:
     """Normalize and send the batch now; its messages are acked or retried once the PubAcks are in."""
-    outcomes = [_normalized_or_error(msg.data) for msg in messages]
+    outcomes = [_normalized_or_error(msg.data, blobs) for msg in messages]
     in_flight = await publisher.send([o for o in outcomes if isinstance(o, Outgoing)])
     await behind.start(_settle(messages, outcomes, in_flight, settler))
 
@@ -72,4 +74,4 @@ def register(broker: NatsBroker, runtime: Runtime) -> None:
     async def normalize_submissions(bodies: list[bytes], msg: NatsMessage) -> None:
         messages: list[Msg] = msg.raw_message  # type: ignore[assignment]
         js = jetstream_of(broker)
-        await normalize_messages(messages, publisher_for(js), Settler(STAGE, settings, js), behind)
+        await normalize_messages(messages, publisher_for(js), Settler(STAGE, settings, js), behind, settings.blobs)

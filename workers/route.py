@@ -12,7 +12,7 @@ from nats.aio.msg import Msg
 from sqlalchemy.orm import Session
 
 from normalizer.event import ComplaintEvent
-from router.routing import Outcome, RouteResult, route_events
+from router.routing import Outcome, RouteResult, RoutingPolicy, route_events
 from router.timeutil import utcnow
 from workers.batching import process_batch
 from workers.consumers import ConsumerSpec, batch_subscriber
@@ -23,16 +23,17 @@ from workers.streams import COMPLAINTS_SUBJECT, OUTBOX_WAKE_SUBJECT
 
 STAGE = "route"
 SPEC = ConsumerSpec(durable="route", stream="COMPLAINTS", subject=COMPLAINTS_SUBJECT)
-PRODUCES_OUTBOX = (Outcome.CREATED, Outcome.FOLLOW_UP)
+PRODUCES_OUTBOX = (Outcome.CREATED, Outcome.FOLLOW_UP, Outcome.REOPENED)
 
 
 async def route_messages(
     messages: list[Msg], database: Database, runtime: Runtime, settler: Settler
 ) -> list[RouteResult]:
     calendar = runtime.settings.calendar
+    policy = RoutingPolicy.from_days(runtime.settings.dispute_window_days)
 
     def handle(session: Session, events: Sequence[ComplaintEvent]) -> list[RouteResult]:
-        return route_events(session, events, calendar, utcnow())
+        return route_events(session, events, calendar, utcnow(), policy)
 
     return await process_batch(messages, ComplaintEvent.model_validate_json, handle, database, settler)
 

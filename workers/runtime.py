@@ -11,12 +11,14 @@ from typing import TypeVar
 
 from faststream.nats import NatsBroker
 from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
 from nats.js.api import PubAck
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from channels.base import RawSubmission
+from normalizer import email as email_normalizer
 from normalizer import identities as identity_patterns
 from router.store import make_engine, make_sessionmaker, make_sync_engine, migrate, read_only
 from workers.nats_embedded import running_embedded_url
@@ -104,6 +106,7 @@ class Runtime:
     def __post_init__(self) -> None:
         self.streams = declare_streams(self.settings.duplicate_window, self.settings.stream_replicas)
         identity_patterns.configure(self.settings.contract_pattern, self.settings.account_pattern)
+        email_normalizer.configure(self.settings.email_limits, self.settings.fax_gateway_senders)
 
 
 async def declare_all_streams(broker: NatsBroker, streams: Streams) -> None:
@@ -127,9 +130,14 @@ async def publish_submission(broker: NatsBroker, raw: RawSubmission, attempts: i
     A timed-out publish is ambiguous (stored or not?): resending with the same Nats-Msg-Id is safe,
     the stream drops the repeat.
     """
+    js = broker.config.connection_state.stream  # nats-py directly: FastStream's publish path costs CPU
+    return await publish_to_intake(js, raw, attempts)
+
+
+async def publish_to_intake(js: JetStreamContext, raw: RawSubmission, attempts: int = 3) -> PubAck:
+    """As publish_submission, on a plain nats-py JetStream context (channels that hold their own)."""
     body = raw.model_dump_json().encode()
     headers = {"Nats-Msg-Id": raw.dedup_key, "content-type": "application/json"}
-    js = broker.config.connection_state.stream  # nats-py directly: FastStream's publish path costs CPU
     for attempt in range(1, attempts + 1):
         try:
             return await js.publish(intake_subject(raw.channel), body, stream="INTAKE", headers=headers,

@@ -10,7 +10,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from workers.gateway import process_groups
+from workers.gateway import intake_groups, process_groups
 from workers.nats_embedded import EmbeddedNats
 from workers.orphans import die_with_parent
 from workers.settings import Settings
@@ -55,7 +55,8 @@ class Supervisor:
             log.info("embedded nats-server on %s (JetStream, sync_interval always)", nats_url)
         env = self._env(nats_url)
         cli = [sys.executable, "-m", "workers.cli"]
-        self.children = [Child("+".join(group), [*cli, "worker", *group]) for group in process_groups(self.settings)]
+        groups = process_groups(self.settings) + intake_groups(self.settings)
+        self.children = [Child("+".join(group), [*cli, "worker", *group]) for group in groups]
         self.children.append(Child("web", [*cli, "web"]))
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._request_stop)

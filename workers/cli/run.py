@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from typing import Annotated
 
@@ -11,7 +12,7 @@ from rich.console import Console
 from rich.panel import Panel
 
 from workers.cli import app
-from workers.gateway import WORKER_NAMES, WorkerSet
+from workers.gateway import INTAKE_NAMES, WORKER_NAMES, WorkerSet
 from workers.logs import setup_logging
 from workers.runtime import Database, NatsNotRunning
 from workers.settings import Settings
@@ -47,19 +48,27 @@ async def _run_workers(settings: Settings, names: tuple[str, ...]) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with WorkerSet(settings, names):
+    async with contextlib.AsyncExitStack() as running:
+        workers = tuple(name for name in names if name in WORKER_NAMES)
+        if workers:
+            await running.enter_async_context(WorkerSet(settings, workers))
+        if "email" in names:
+            from workers.email_intake import EmailIntake
+
+            await running.enter_async_context(EmailIntake(settings))
         await stop.wait()
 
 
 @app.command()
 def worker(
-    names: Annotated[list[str], typer.Argument(help=f"one or more of: {', '.join(WORKER_NAMES)}")],
+    names: Annotated[list[str], typer.Argument(help=f"one or more of: {', '.join(WORKER_NAMES + INTAKE_NAMES)}")],
 ) -> None:
     """Запустить обработчик(и) очереди / run one or more workers (for scaling out)."""
     setup_logging()
-    unknown = [n for n in names if n not in WORKER_NAMES]
+    known = WORKER_NAMES + INTAKE_NAMES
+    unknown = [n for n in names if n not in known]
     if unknown:
-        console.print(f"[red]Неизвестный обработчик: {', '.join(unknown)}. Есть: {', '.join(WORKER_NAMES)}[/red]")
+        console.print(f"[red]Неизвестный обработчик: {', '.join(unknown)}. Есть: {', '.join(known)}[/red]")
         raise typer.Exit(2)
     try:
         asyncio.run(_run_workers(Settings(), tuple(names)))

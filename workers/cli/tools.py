@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,11 +12,16 @@ import typer
 from pydantic import BaseModel, ValidationError
 
 from channels.base import BadSubmission, Channel, RawSubmission
+from channels.blobs import BlobStore, MemoryBlobStore
+from channels.email.submission import mail_submission
 from channels.registry import ADAPTERS
+from normalizer import email as email_normalizer
+from normalizer import identities as identity_patterns
 from normalizer.event import ComplaintEvent
 from normalizer.pipeline import normalize
 from router.contracts import OutboundMessage, Ticket, TicketEvent
 from workers.cli import app
+from workers.settings import Settings
 
 CONTRACTS: dict[str, type[BaseModel]] = {
     "RawSubmission": RawSubmission,
@@ -59,6 +65,22 @@ def _is_whole_submission(data: dict[str, Any]) -> bool:
     return "payload" in data and ("submission_id" in data or "native_id" in data)
 
 
+def is_raw_mail(file: Path, channel: Channel | None) -> bool:
+    """An .eml file, or any file that is not JSON given with --channel email."""
+    if file.suffix.lower() == ".eml":
+        return True
+    return channel == Channel.EMAIL and not file.read_bytes()[:64].lstrip().startswith(b"{")
+
+
+def mail_from_file(file: Path, blobs: BlobStore) -> RawSubmission:
+    """The raw mail into `blobs`, described as intake would (native id from the content hash)."""
+    data = file.read_bytes()
+    received_at = datetime.fromtimestamp(file.stat().st_mtime, tz=UTC)
+    native_id = f"file:{hashlib.sha256(data).hexdigest()[:16]}"
+    return mail_submission(blobs.put(data), native_id=native_id, received_at=received_at, size=len(data),
+                           origin={"file": file.name})
+
+
 def submission_from_file(file: Path, channel: Channel | None, api_client: str, operator: str | None) -> RawSubmission:
     """A whole RawSubmission, or a channel payload wrapped by the channel's adapter. Raises BadSubmission."""
     try:
@@ -92,7 +114,7 @@ def submission_from_file(file: Path, channel: Channel | None, api_client: str, o
 
 @app.command("normalize")
 def normalize_file(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="JSON-файл"),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="JSON-файл или письмо .eml"),
     channel: Channel | None = typer.Option(
         None, "--channel", "-c", case_sensitive=False, help="Канал; обязателен для данных канала без конверта"
     ),
@@ -100,9 +122,18 @@ def normalize_file(
     operator: str | None = typer.Option(None, help="Логин оператора для phone"),
 ) -> None:
     """Показать ComplaintEvent, в который нормализатор превратит файл / normalize a submission file."""
+    settings = Settings()  # the same patterns, caps and fax gateways as the normalize worker
+    identity_patterns.configure(settings.contract_pattern, settings.account_pattern)
+    email_normalizer.configure(settings.email_limits, settings.fax_gateway_senders)
+    blobs = MemoryBlobStore()  # raw mail and attachments stay in memory: nothing is written
     try:
-        raw = submission_from_file(file, channel, api_client, operator)
-        event = normalize(raw)
+        if is_raw_mail(file, channel):
+            if channel not in (None, Channel.EMAIL):
+                raise BadSubmission(f"письмо .eml — это канал email, а не «{channel}» / an .eml file is email")
+            raw = mail_from_file(file, blobs)
+        else:
+            raw = submission_from_file(file, channel, api_client, operator)
+        event = normalize(raw, blobs=blobs)
     except BadSubmission as exc:
         raise _fail(f"обращение не может быть обработано / bad submission: {exc}") from None
     typer.echo(event.model_dump_json(indent=2))

@@ -8,27 +8,13 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
-from router.models import CallbackTask, ClientIdentity, Submission
+from router.directory import first_identities
+from router.models import CallbackTask, Submission
 from router.route_lookup import submissions_with
 from router.timeutil import utcnow
 from workers.senders.base import DeliveryResult, Reply
 
 DETAIL = "нет канала для ответа: перезвонить клиенту"
-
-
-def _client_phones(session: Session, client_ids: set[int]) -> dict[int, str]:
-    """Each client's first phone on record (lowest identity id), for all clients in one query."""
-    if not client_ids:
-        return {}
-    rows = session.execute(
-        select(ClientIdentity.client_id, ClientIdentity.value)
-        .where(ClientIdentity.client_id.in_(client_ids), ClientIdentity.kind == "phone")
-        .order_by(ClientIdentity.id)
-    )
-    phones: dict[int, str] = {}
-    for client_id, value in rows:
-        phones.setdefault(client_id, value)
-    return phones
 
 
 def _submitted_phones(session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
@@ -45,7 +31,7 @@ def _submitted_phones(session: Session, keys: set[tuple[str, str]]) -> dict[tupl
 
 
 def phones_to_call(session: Session, replies: Sequence[Reply]) -> list[str | None]:
-    by_client = _client_phones(session, {r.client.id for r in replies if r.client is not None})
+    by_client = first_identities(session, {r.client.id for r in replies if r.client is not None}, "phone")
     unknown = {
         (r.message.channel, r.message.in_reply_to) for r in replies
         if r.message.in_reply_to is not None and (r.client is None or r.client.id not in by_client)

@@ -1,21 +1,49 @@
-"""Which sender answers on which channel; channels without their own reply path use the preferred contact."""
+"""Which sender answers on which channel; channels without their own reply path use the preferred contact.
+
+The platform senders come from the settings (email only when an SMTP relay is configured), so the
+registry is built at worker start: `Senders.from_settings(settings)`.
+"""
 
 from __future__ import annotations
 
-from workers.senders.base import Contact, Sender
-from workers.senders.callback import CallbackSender
+from dataclasses import dataclass, field
+from typing import Any
 
-# Filled in as channels gain a reply path (email, vk, ok, telegram in their own issues).
-SENDERS: dict[str, Sender] = {}
+from workers.senders.base import Contact, PlatformSender, Sender
+from workers.senders.callback import CallbackSender
+from workers.senders.email import EmailSender
+from workers.settings import Settings
+
 CALLBACK = CallbackSender()
 # Phone calls and the personal-account form have no way back by themselves.
 NO_REPLY_PATH = {"phone", "web", "post", "fax"}
 
+AnySender = Sender | PlatformSender[Any]
 
-def sender_for(channel: str, client: Contact | None) -> Sender:
-    if channel not in NO_REPLY_PATH and channel in SENDERS:
-        return SENDERS[channel]
-    preferred = client.preferred_channel if client else None
-    if preferred and preferred in SENDERS:
-        return SENDERS[preferred]
-    return CALLBACK
+
+@dataclass
+class Senders:
+    platform: dict[str, PlatformSender[Any]] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Senders:
+        platform: dict[str, PlatformSender[Any]] = {}
+        if settings.smtp is not None:
+            platform["email"] = EmailSender(settings.smtp, settings.email_reply_cap_per_day)
+        return cls(platform)
+
+    def for_reply(self, channel: str, client: Contact | None) -> AnySender:
+        if channel not in NO_REPLY_PATH and channel in self.platform:
+            return self.platform[channel]
+        preferred = client.preferred_channel if client else None
+        if preferred and preferred in self.platform:
+            return self.platform[preferred]
+        return CALLBACK
+
+
+# Without settings (tests of the store-only path): no platform sender, every reply is a call-back.
+NO_PLATFORMS = Senders()
+
+
+def sender_for(channel: str, client: Contact | None) -> AnySender:
+    return NO_PLATFORMS.for_reply(channel, client)

@@ -1,4 +1,4 @@
-"""The operator's start page: my open tickets, the subscriber department queue, call-back tasks."""
+"""The staff start page: my alerts, my open tickets, the subscriber department queue, call-back tasks."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select, update
 
-from router.models import CallbackTask, Client, Ticket, TicketHistory
+from router.models import CallbackTask, Client, StaffAlert, Ticket, TicketHistory
 from router.timeutil import to_utc, utcnow
 from workers.web.auth import StaffDep, current_staff, safe_next
 from workers.web.csrf import verify_csrf
@@ -43,7 +43,29 @@ async def dashboard(request: Request, staff: StaffDep, session: SessionDep) -> R
         .where(CallbackTask.done_at.is_(None))
         .order_by(CallbackTask.created_at, CallbackTask.id).limit(LIST_LIMIT)
     )).all()
-    return render(request, "dashboard.html", {"mine": mine, "queue": queue, "callbacks": callbacks})
+    alerts = (await session.execute(
+        select(StaffAlert, Ticket.number)
+        .outerjoin(Ticket, Ticket.id == StaffAlert.ticket_id)
+        .where(StaffAlert.login == staff.login, StaffAlert.read_at.is_(None))
+        .order_by(StaffAlert.created_at.desc(), StaffAlert.id.desc()).limit(LIST_LIMIT)
+    )).all()
+    return render(request, "dashboard.html",
+                  {"mine": mine, "queue": queue, "callbacks": callbacks, "alerts": alerts})
+
+
+@router.post("/alerts/{alert_id}/read", dependencies=[Depends(verify_csrf)])
+async def alert_read(
+    alert_id: int, staff: StaffDep, session: SessionDep,
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    # Only one's own alerts: another login's id simply matches nothing.
+    await session.execute(
+        update(StaffAlert)
+        .where(StaffAlert.id == alert_id, StaffAlert.login == staff.login, StaffAlert.read_at.is_(None))
+        .values(read_at=to_utc(utcnow()))
+    )
+    await session.commit()
+    return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/callbacks/{task_id}/done", dependencies=[Depends(verify_csrf)])

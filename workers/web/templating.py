@@ -61,6 +61,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
         shunt_stage=lambda code: labels.title(labels.SHUNT_STAGE_TITLES, code),
         history_action=lambda code: labels.title(labels.HISTORY_ACTION_TITLES, code),
         delivery_status=lambda code: labels.title(labels.DELIVERY_STATUS_TITLES, code),
+        sent_status=lambda code: labels.title(labels.SENT_MESSAGE_STATUS_TITLES, code),
     )
     env.globals.update(tz_name=settings.timezone, category_choices=labels.CATEGORY_CHOICES)
     return templates

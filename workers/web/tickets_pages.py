@@ -7,7 +7,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 
 from router.directory import staff_by_login
-from router.models import CallbackTask, Client, Delivery, Submission, Ticket
+from router.models import CallbackTask, Client, Delivery, SentMessage, StaffAlert, Submission, Ticket
 from workers.web.auth import current_staff
 from workers.web.deps import SessionDep
 from workers.web.errors import PageError
@@ -33,6 +33,12 @@ async def ticket_page(request: Request, number: str, session: SessionDep) -> Res
     callbacks = list(await session.scalars(
         select(CallbackTask).where(CallbackTask.ticket_id == ticket.id).order_by(CallbackTask.created_at)
     ))
+    sent = list(await session.scalars(
+        select(SentMessage).where(SentMessage.ticket_id == ticket.id).order_by(SentMessage.sent_at, SentMessage.id)
+    ))
+    alerts = list(await session.scalars(
+        select(StaffAlert).where(StaffAlert.ticket_id == ticket.id).order_by(StaffAlert.created_at, StaffAlert.id)
+    ))
     submissions = list(await session.scalars(
         select(Submission).where(Submission.ticket_id == ticket.id).order_by(Submission.received_at)
     ))
@@ -48,4 +54,5 @@ async def ticket_page(request: Request, number: str, session: SessionDep) -> Res
         "ticket": ticket, "client": client, "history": history, "people": people,
         "assignee": people.get(ticket.assignee_login or ""), "deliveries": deliveries,
         "callbacks": callbacks, "submissions": submissions, "others": others, "parent": parent,
+        "sent": sent, "alerts": alerts,
     })

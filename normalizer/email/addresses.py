@@ -1,0 +1,68 @@
+"""The sender's address, only when it is unambiguous.
+
+Python 3.11.7 lacks the CVE-2023-27043 fix: parseaddr and the header registry can read a different
+address than a mail client shows (`alice@x.ru)<bob@y.ru>`, two addresses, a display name that is
+itself another address). An address is taken only when the strict header registry parse, parseaddr
+and every address-looking token in the raw value all agree on exactly one address.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from email import errors
+from email.message import EmailMessage
+from email.utils import parseaddr
+
+from normalizer.email.charset import fix_surrogates
+from normalizer.email.headers import raw_header, unfold
+from normalizer.email.parse import POLICY
+
+_ADDR_SPEC = re.compile(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[^\W_](?:[\w-]{0,61}[^\W_])?\.)+[^\W\d_][\w-]{0,62}$"
+)
+_ADDRESS_TOKEN = re.compile(r"[^\s<>\"'(),;:@\[\]]+@[^\s<>\"'(),;:@\[\]]+")
+MAX_ADDRESS_HEADER = 2000
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    address: str | None  # lower-cased; None when refused
+    display_name: str | None
+    problem: str | None = None  # why the address was refused
+
+
+def single_mailbox(msg: EmailMessage, header: str) -> Mailbox | None:
+    """The one mailbox of an address header; None if the header is absent."""
+    values = raw_header(msg, header)
+    if not values:
+        return None
+    if len(values) > 1:
+        return Mailbox(None, None, f"{len(values)} {header} headers")
+    return parse_mailbox(values[0])
+
+
+def parse_mailbox(raw: str) -> Mailbox:
+    value = fix_surrogates(unfold(raw))
+    if len(value) > MAX_ADDRESS_HEADER:
+        return Mailbox(None, None, "address header too long")
+    parsed = POLICY.header_factory("from", value)
+    addresses = parsed.addresses
+    if len(addresses) != 1:
+        return Mailbox(None, None, f"{len(addresses)} addresses")
+    if any(isinstance(d, errors.InvalidHeaderDefect) for d in parsed.defects):
+        return Mailbox(None, None, "malformed address")
+    entry = addresses[0]
+    address = entry.addr_spec.lower()
+    name = fix_surrogates(entry.display_name).strip() or None
+    if not _ADDR_SPEC.match(address):
+        return Mailbox(None, name, "not a plain address")
+    if parseaddr(value)[1].lower() != address:
+        return Mailbox(None, name, "parsers disagree")
+    seen = {token.lower() for token in _ADDRESS_TOKEN.findall(value)}
+    if name:
+        seen.update(token.lower() for token in _ADDRESS_TOKEN.findall(name))
+    if seen - {address}:
+        return Mailbox(None, None, "more than one address in the header")
+    return Mailbox(address, name)

@@ -1,0 +1,99 @@
+"""The email intake process: one IMAP task per configured mailbox, publishing to INTAKE on one NATS connection."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from faststream.nats import NatsBroker
+from nats.js import JetStreamContext
+from nats.js.api import PubAck
+
+from channels.base import RawSubmission
+from channels.email.checkpoint import CheckpointStore
+from channels.email.intake import MailboxIntake, UnreadableMail
+from workers.runtime import declare_all_streams, make_broker, publish_to_intake, resolve_nats_url
+from workers.settings import Settings
+from workers.shunt import SHUNT_STREAM, ShuntEnvelope, jetstream_of
+from workers.streams import declare_streams, shunt_subject
+
+log = logging.getLogger("complaints.email")
+
+SHUNT_STAGE = "email_intake"
+STOP_TIMEOUT = 10.0
+
+
+async def publish_mail(js: JetStreamContext, raw: RawSubmission, attempts: int = 3) -> PubAck:
+    """Returns only after JetStream's PubAck; a timed-out publish is resent with the same Msg-Id."""
+    return await publish_to_intake(js, raw, attempts)
+
+
+async def record_unreadable(js: JetStreamContext, mail: UnreadableMail) -> PubAck:
+    """A SHUNT record for a mail the server returned no bytes for (it stays unread in the mailbox)."""
+    location = f"imap://{mail.mailbox}/{mail.folder};UIDVALIDITY={mail.uidvalidity}/;UID={mail.uid}"
+    envelope = ShuntEnvelope(
+        stage=SHUNT_STAGE, reason=mail.reason, origin_subject=location, origin_stream=None, origin_seq=None,
+        attempts=1, shunted_at=datetime.now(UTC),
+        headers={"Complaints-Native-Id": f"email:{mail.native_id}"},
+        data_b64=base64.b64encode(b"").decode(),
+    )
+    return await js.publish(shunt_subject(SHUNT_STAGE), envelope.model_dump_json().encode(), stream=SHUNT_STREAM,
+                            headers={"Nats-Msg-Id": f"shunt:email:{mail.native_id}"})
+
+
+@dataclass
+class EmailIntake:
+    """Start with `start()`, stop with `stop()`; `intakes` are the per-mailbox loops (one task each)."""
+
+    settings: Settings
+    nats_url: str | None = None
+    imap_timeout: float = 30.0
+    intakes: list[MailboxIntake] = field(default_factory=list, init=False)
+    broker: NatsBroker = field(init=False)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
+
+    async def start(self) -> None:
+        settings = self.settings
+        self.broker = make_broker(self.nats_url or resolve_nats_url(settings))
+        await self.broker.connect()
+        await declare_all_streams(self.broker, declare_streams(settings.duplicate_window, settings.stream_replicas))
+        js = jetstream_of(self.broker)
+        checkpoints = await CheckpointStore.open(js, settings.stream_replicas)
+
+        async def publish(raw: RawSubmission) -> PubAck:
+            return await publish_mail(js, raw)
+
+        async def quarantine(mail: UnreadableMail) -> PubAck:
+            return await record_unreadable(js, mail)
+
+        self.intakes = [
+            MailboxIntake(config, settings.blobs, checkpoints, publish, quarantine, stop=self._stop,
+                          imap_timeout=self.imap_timeout)
+            for config in settings.email_mailboxes
+        ]
+        self._tasks = [asyncio.create_task(intake.run(), name=f"email-intake:{intake.config.name}")
+                       for intake in self.intakes]
+        log.info("email intake running for %d mailbox(es)", len(self.intakes))
+
+    async def stop(self) -> None:
+        """Let each loop finish its batch (it checks `stop` between batches), then cancel the stragglers."""
+        self._stop.set()
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT)
+            for task in pending:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        await self.broker.stop()
+
+    async def __aenter__(self) -> EmailIntake:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
