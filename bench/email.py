@@ -43,7 +43,7 @@ from email.utils import format_datetime, formataddr
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from measure import cpu_seconds, machine_jiffies, pct, peak_rss_mb, start_workers, wait_for_consumers
+from measure import cpu_by_command, cpu_seconds, machine_jiffies, pct, peak_rss_mb, start_workers, wait_for_consumers
 from sqlalchemy import func, select
 
 from router.models import Delivery, Outbox, Submission, Ticket
@@ -56,6 +56,7 @@ from workers.runtime import Database, Runtime, declare_all_streams, make_broker
 from workers.settings import Settings
 
 CLAIMS = "claims@operator.example.ru"
+DOVECOT_COMMANDS = ("dovecot", "imap", "auth", "anvil", "log", "config", "stats")
 COMPLAINT = (
     "Добрый день! Прошу разобраться: интернет пропадает каждый вечер с 19 до 23 часов, скорость ниже "
     "тарифной. Роутер перезагружал, кабель проверял. Прошу сделать перерасчёт абонентской платы за "
@@ -221,9 +222,13 @@ async def run(n: int, samples: int, base: Path) -> dict[str, Any]:
             pids["nats-server"] = nats_server.process.pid
             cpu_before["nats-server"] = cpu_seconds(nats_server.process.pid)
         cpu_before["email intake"] = 0.0
+        dovecot_before = cpu_by_command(DOVECOT_COMMANDS)
+        pids["bench (SMTP server, polling)"] = os.getpid()
+        cpu_before["bench (SMTP server, polling)"] = cpu_seconds(os.getpid())
         await wait_routed(database, n, within=max(300.0, n / 20))
         bulk_s = time.monotonic() - started
         cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in pids.items()}
+        cpu["dovecot"] = cpu_by_command(DOVECOT_COMMANDS) - dovecot_before
         machine_after = machine_jiffies()
         async with database.read_sessions() as session:
             tickets = int(await session.scalar(select(func.count()).select_from(Ticket)) or 0)

@@ -65,3 +65,18 @@ def start_workers(groups: list[tuple[str, ...]], env: dict[str, str]) -> list[su
             for group in groups]
 
 
+
+
+def cpu_by_command(prefixes: tuple[str, ...]) -> float:
+    """CPU seconds so far of every live process whose command name starts with one of `prefixes`
+    (e.g. dovecot's master, imap and auth processes)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip().startswith(prefixes):
+                total += cpu_seconds(int(entry.name))
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total

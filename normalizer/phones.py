@@ -31,6 +31,10 @@ _MAYBE_PHONE = re.compile(r"\d(?:\D{0,3}\d){6}")
 _CANDIDATE = re.compile(r"\+?[\d(][\d \t().\-\u2010-\u2015]{5,24}\d")
 
 
+# Russian numbers: ten digits after the trunk prefix 8 or the country code 7.
+_NATIONAL_DIGITS = 10
+
+
 def _matched(text: str, region: str) -> list[str]:
     return [phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
             for match in phonenumbers.PhoneNumberMatcher(text, region)]
@@ -43,8 +47,12 @@ def phones_in_text(text: str, region: str = DEFAULT_REGION) -> list[str]:
     # Each distinct run once (a quoted mail repeats its numbers); a run that is not one number as a
     # whole (two numbers, a house number glued in front) goes through the matcher.
     for candidate in dict.fromkeys(m.group(0) for m in _CANDIDATE.finditer(text)):
+        digits = sum(c.isdigit() for c in candidate)
+        if digits < _NATIONAL_DIGITS and not candidate.startswith("+"):
+            continue  # a contract number, a date, a sum: too short for a number without a country code
         whole = to_e164(candidate, region)
-        for e164 in [whole] if whole else _matched(candidate, region):
+        glued = not whole and digits > _NATIONAL_DIGITS + 1
+        for e164 in [whole] if whole else _matched(candidate, region) if glued else []:
             if e164 not in found:
                 found.append(e164)
     return found

@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from email.utils import parseaddr
 
 from normalizer.email.charset import fix_surrogates
-from normalizer.email.headers import raw_header, unfold
+from normalizer.email.headers import decode_header_text, raw_header, unfold
 from normalizer.email.parse import POLICY
 
 _ADDR_SPEC = re.compile(
@@ -24,6 +24,12 @@ _ADDR_SPEC = re.compile(
 )
 _ADDRESS_TOKEN = re.compile(r"[^\s<>\"'(),;:@\[\]]+@[^\s<>\"'(),;:@\[\]]+")
 MAX_ADDRESS_HEADER = 2000
+# The forms nearly every mail uses, which leave nothing to interpret: one bare addr-spec, or a display
+# name without quotes, comments, brackets or separators followed by one <addr-spec>. They are read
+# here directly; anything else goes through the (ten times slower) header registry and the cross-checks.
+_SIMPLE_FORM = re.compile(
+    r"^(?:(?P<name>[^\"<>@,;:()\\\[\]]*?)[ \t]*<(?P<angle>[^<>\s]+)>|(?P<bare>[^<>\s\"(),;:\\\[\]]+))$"
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,9 @@ def parse_mailbox(raw: str) -> Mailbox:
     value = fix_surrogates(unfold(raw))
     if len(value) > MAX_ADDRESS_HEADER:
         return Mailbox(None, None, "address header too long")
+    simple = _simple_mailbox(value.strip())
+    if simple is not None:
+        return simple
     parsed = POLICY.header_factory("from", value)
     addresses = parsed.addresses
     if len(addresses) != 1:
@@ -65,4 +74,18 @@ def parse_mailbox(raw: str) -> Mailbox:
         seen.update(token.lower() for token in _ADDRESS_TOKEN.findall(name))
     if seen - {address}:
         return Mailbox(None, None, "more than one address in the header")
+    return Mailbox(address, name)
+
+
+def _simple_mailbox(value: str) -> Mailbox | None:
+    """A mailbox in one of the plain forms; None when the full parse must decide."""
+    match = _SIMPLE_FORM.match(value)
+    if match is None:
+        return None
+    address = (match["angle"] or match["bare"]).lower()
+    if not _ADDR_SPEC.match(address):
+        return None
+    name = fix_surrogates(decode_header_text(match["name"] or "")).strip() or None
+    if name and (_ADDRESS_TOKEN.search(name) or "<" in name or ">" in name):
+        return None  # a name that itself looks like an address: the cross-checks decide
     return Mailbox(address, name)

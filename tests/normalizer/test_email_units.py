@@ -210,6 +210,30 @@ def test_ambiguous_addresses_are_refused(value: str) -> None:
     assert mailbox.address is None and mailbox.problem
 
 
+@pytest.mark.parametrize("value", [
+    "Иван Петров <IVAN@Example.com>",
+    "Ivan P. Petrov <ivan@example.com>",
+    "=?utf-8?B?0JjQstCw0L0=?= <ivan@example.com>",
+    "=?koi8-r?B?6dfBzg==?= <ivan@example.com>",
+    "<ivan@example.com>",
+    "ivan@example.com",
+    "Ivan <ivan@почта.рф>",
+    "=?utf-8?Q?boss=40claims.example.ru?= <attacker@evil.example>",
+    "Ivan <ivan@localhost>",
+    "Ivan <<ivan@example.com>>",
+])
+def test_plain_forms_read_directly_agree_with_the_full_parse(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from normalizer.email import addresses
+
+    direct = parse_mailbox(value)
+    monkeypatch.setattr(addresses, "_simple_mailbox", lambda _value: None)
+    full = parse_mailbox(value)
+    assert (direct.address, direct.display_name) == (full.address, full.display_name)
+    assert (direct.problem is None) == (full.problem is None)
+
+
 # --- threading ---------------------------------------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ reply, and a mail published again after a crash (or under a new UIDVALIDITY) mak
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from channels.base import RawSubmission
 from channels.email.config import SmtpConfig
 from channels.email.submission import mail_native_id, store_mail
 from router.models import Outbox, Submission, Ticket, TicketHistory
@@ -25,7 +27,7 @@ from workers.email_intake import EmailIntake, publish_mail
 from workers.gateway import WorkerSet
 from workers.runtime import Database
 from workers.settings import Settings
-from workers.shunt import jetstream_of
+from workers.shunt import ShuntedMessage, jetstream_of, list_shunted
 
 pytestmark = pytest.mark.usefixtures("database_url")
 CLAIMS = "claims@operator.example.ru"
@@ -175,3 +177,24 @@ async def test_mail_published_again_after_a_crash_or_new_uidvalidity_makes_one_t
 
 async def _async(value: object) -> object:
     return value
+
+
+async def test_unreadable_mail_is_kept_and_quarantined_with_the_reason(
+    intake: EmailIntake, gateway: WorkerSet, email_settings: Settings, dovecot: DovecotServer, database: Database
+) -> None:
+    # A picture saved as .eml: no header at all (no NUL or bare CR: dovecot stores those changed).
+    garbage = b"\x89PNG\x1a" + bytes(range(0x80, 0x100)) * 8 + b"\r\n"
+    uid = await dovecot.append_async(garbage)
+
+    js = jetstream_of(gateway.broker)
+
+    async def quarantined() -> list[ShuntedMessage]:
+        return [m for m in await list_shunted(js) if m.envelope.stage == "normalize"]
+
+    [item] = await eventually(quarantined)
+    raw = RawSubmission.model_validate_json(base64.b64decode(item.envelope.data_b64))
+    assert raw.native_id == mail_native_id("claims", dovecot.uidvalidity(), uid)
+    assert "BadSubmission" in item.envelope.reason
+    assert email_settings.blobs.get(raw.payload["blob_key"]) == garbage  # the original is kept
+    assert await eventually(lambda: _async(uid in dovecot.seen_uids()))  # handed off, so marked
+    assert await count(database, Ticket) == 0
