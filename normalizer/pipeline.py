@@ -13,13 +13,20 @@ from normalizer.email import email_message
 from normalizer.event import ComplaintEvent
 from normalizer.identities import identities_in_text
 from normalizer.language import language
+from normalizer.ok import ok_message
 from normalizer.references import thread_references
 from normalizer.structured import structured_fields
+from normalizer.telegram import telegram_message
+from normalizer.vk import vk_message
 
 Step = Callable[[Draft], None]
 
 STEPS: tuple[Step, ...] = (
-    email_message,  # first: the common steps below then read the mail's text like any channel's
+    # The channel's own step first: the common steps below then read its text like any channel's.
+    email_message,
+    vk_message,
+    ok_message,
+    telegram_message,
     structured_fields,
     text_cleanup,
     identities_in_text,

@@ -20,15 +20,6 @@ from workers.streams import OUTBOX_WAKE_SUBJECT
 log = logging.getLogger("complaints.gateway")
 
 WORKER_NAMES = ("normalize", "route", "relay", "deliver")
-# Channel intakes that run as their own process (no database; `complaints worker email`).
-INTAKE_NAMES = ("email",)
-
-
-def intake_groups(settings: Settings) -> list[tuple[str, ...]]:
-    """The intake processes `complaints up` starts: email only when mailboxes are configured."""
-    return [("email",)] if settings.email_mailboxes else []
-
-
 def process_groups(settings: Settings) -> list[tuple[str, ...]]:
     """How `complaints up` splits the workers into processes.
 

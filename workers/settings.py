@@ -11,6 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from channels.blobs import FileBlobStore
 from channels.email.config import EmailLimits, MailboxConfig, SmtpConfig
+from channels.ok.config import OkConfig
+from channels.telegram.config import TelegramConfig
+from channels.vk.config import VkConfig
 from router.calendar import BusinessCalendar
 from router.store import sqlite_url
 
@@ -69,6 +72,11 @@ class Settings(BaseSettings):
             return self.database_url.get_secret_value()
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return sqlite_url(self.data_dir.resolve())
+
+    # Social channels (unset = channel off)
+    vk: VkConfig | None = Field(default=None, description="JSON settings of the VK community channel")
+    ok: OkConfig | None = Field(default=None, description="JSON settings of the OK.ru group channel")
+    telegram: TelegramConfig | None = Field(default=None, description="JSON settings of the Telegram bot channel")
 
     @property
     def effective_blob_dir(self) -> Path:

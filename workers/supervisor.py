@@ -10,7 +10,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from workers.gateway import intake_groups, process_groups
+from workers.gateway import process_groups
+from workers.intakes import intake_groups
 from workers.nats_embedded import EmbeddedNats
 from workers.orphans import die_with_parent
 from workers.settings import Settings

@@ -12,7 +12,8 @@ from rich.console import Console
 from rich.panel import Panel
 
 from workers.cli import app
-from workers.gateway import INTAKE_NAMES, WORKER_NAMES, WorkerSet
+from workers.gateway import WORKER_NAMES, WorkerSet
+from workers.intakes import INTAKE_NAMES, INTAKES
 from workers.logs import setup_logging
 from workers.runtime import Database, NatsNotRunning
 from workers.settings import Settings
@@ -52,10 +53,9 @@ async def _run_workers(settings: Settings, names: tuple[str, ...]) -> None:
         workers = tuple(name for name in names if name in WORKER_NAMES)
         if workers:
             await running.enter_async_context(WorkerSet(settings, workers))
-        if "email" in names:
-            from workers.email_intake import EmailIntake
-
-            await running.enter_async_context(EmailIntake(settings))
+        for name in names:
+            if name in INTAKES:
+                await running.enter_async_context(INTAKES[name].build(settings))
         await stop.wait()
 
 

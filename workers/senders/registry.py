@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from workers.senders import ok, telegram, vk
 from workers.senders.base import Contact, PlatformSender, Sender
 from workers.senders.callback import CallbackSender
 from workers.senders.email import EmailSender
@@ -30,6 +31,10 @@ class Senders:
         platform: dict[str, PlatformSender[Any]] = {}
         if settings.smtp is not None:
             platform["email"] = EmailSender(settings.smtp, settings.email_reply_cap_per_day)
+        for channel, module in (("vk", vk), ("ok", ok), ("telegram", telegram)):
+            sender = module.from_settings(settings)
+            if sender is not None:
+                platform[channel] = sender
         return cls(platform)
 
     def for_reply(self, channel: str, client: Contact | None) -> AnySender:

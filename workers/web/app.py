@@ -22,12 +22,15 @@ from workers.web import (
     api_tickets,
     auth,
     health,
+    ok_webhook,
     operator_pages,
     phone_pages,
     quarantine_pages,
     schema,
     submission_pages,
+    telegram_webhook,
     tickets_pages,
+    vk_callback,
 )
 from workers.web.errors import install_error_handlers
 from workers.web.privacy import install_access_log_filter
@@ -102,7 +105,7 @@ def create_app(settings: Settings, database: Database | None = None, broker: Nat
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (health, auth, api, api_tickets, operator_pages, phone_pages, submission_pages,
-                   tickets_pages, quarantine_pages, schema):
+                   tickets_pages, quarantine_pages, schema, vk_callback, ok_webhook, telegram_webhook):
         app.include_router(module.router)
     install_access_log_filter()
     if settings.session_secret.get_secret_value() == "change-me-in-production":

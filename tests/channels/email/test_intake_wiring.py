@@ -12,7 +12,7 @@ import sys
 from tests.channels.email.conftest import IntakeHarness, mail
 from tests.channels.email.test_intake_flow import assert_handed_off, published, seen
 from tests.support.dovecot import DovecotServer
-from workers.gateway import intake_groups
+from workers.intakes import intake_groups
 from workers.orphans import die_with_parent
 from workers.settings import Settings
 

@@ -1,0 +1,1 @@
+"""The VK channel: Callback API webhook (or Bots Long Poll), replies with messages.send."""
