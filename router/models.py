@@ -82,6 +82,7 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_client_status", "client_id", "status"),
         Index("ix_tickets_assignee_status", "assignee_login", "status"),
+        Index("ix_tickets_conversation_status", "conversation", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -102,6 +103,8 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reopened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # last dispute reopening
     parent_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    # Chat channels: "<channel>:<peer or chat id>"; later messages of the chat continue the open ticket.
+    conversation: Mapped[str | None] = mapped_column(String(128))
 
 
 class Submission(Base):

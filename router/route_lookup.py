@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -72,6 +73,8 @@ class Known:
     sent: dict[str, SentRef] = field(default_factory=dict)  # by our Message-ID
     content_tickets: dict[ContentKey, TicketRef] = field(default_factory=dict)  # earlier mails -> ticket
     tickets_by_id: dict[int, TicketRef] = field(default_factory=dict)
+    # Chat channels: the open tickets of each conversation, oldest first.
+    conversations: dict[str, list[TicketRef]] = field(default_factory=dict)
 
     def client_of(self, event: ComplaintEvent) -> ClientInfo | None:
         """As directory.find_client_by_identities: the picked client, else the most specific identity."""
@@ -117,6 +120,16 @@ class Known:
             self.content_tickets[key] = ticket
 
 
+CHAT_CHANNELS = frozenset({"vk", "ok", "telegram"})
+
+
+def conversation_key(event: ComplaintEvent) -> str | None:
+    """"<channel>:<peer or chat id>" for a message in a chat channel, else None."""
+    if event.channel.value not in CHAT_CHANNELS or event.reply_to is None:
+        return None
+    return f"{event.channel.value}:{event.reply_to.address}"[:128]
+
+
 def ticket_numbers(event: ComplaintEvent) -> list[str]:
     return [ref for ref in event.thread_refs if ref.startswith("C-")]
 
@@ -148,6 +161,10 @@ def load_known(session: Session, events: Sequence[ComplaintEvent]) -> Known:
     earlier = _earlier_mails(session, refs)
     tickets = _tickets(session, {n for e in events for n in ticket_numbers(e)},
                        {s.ticket_id for s in sent.values()} | set(earlier.values()))
+    conversations = _conversations(session, {chat for e in events if (chat := conversation_key(e)) is not None})
+    for open_tickets in conversations.values():
+        for ticket in open_tickets:
+            tickets.setdefault(ticket.number, ticket)
     by_id = {ticket.id: ticket for ticket in tickets.values() if ticket.id is not None}
     return Known(
         seen=_seen(session, {(e.channel.value, e.native_id) for e in events}),
@@ -159,6 +176,7 @@ def load_known(session: Session, events: Sequence[ComplaintEvent]) -> Known:
         sent=sent,
         content_tickets={key: by_id[ticket_id] for key, ticket_id in earlier.items() if ticket_id in by_id},
         tickets_by_id=by_id,
+        conversations={key: [tickets[t.number] for t in open_tickets] for key, open_tickets in conversations.items()},
     )
 
 
@@ -240,25 +258,41 @@ def _clients(session: Session, ids: Iterable[int]) -> dict[int, ClientInfo]:
     return {row.id: ClientInfo(row.id, row.name, row.manager_login) for row in rows}
 
 
+_TICKET_COLUMNS = (
+    Ticket.id, Ticket.number, Ticket.client_id, Ticket.assignee_login, Ticket.stage, Ticket.status,
+    Ticket.first_response_due, Ticket.resolution_due, Ticket.legal_due, Ticket.closed_at,
+)
+
+
+def _conversations(session: Session, keys: set[str]) -> dict[str, list[TicketRef]]:
+    """The open tickets of each chat conversation, oldest first (one query)."""
+    if not keys:
+        return {}
+    rows = session.execute(
+        select(Ticket.conversation, *_TICKET_COLUMNS)
+        .where(Ticket.conversation.in_(keys), Ticket.status == "open").order_by(Ticket.id)
+    )
+    found: dict[str, list[TicketRef]] = {}
+    for row in rows:
+        found.setdefault(row.conversation, []).append(_ticket_ref(row))
+    return found
+
+
 def _tickets(session: Session, numbers: set[str], ids: set[int]) -> dict[str, TicketRef]:
     """The tickets named by number or reached through a Message-ID, by number (one query)."""
     if not numbers and not ids:
         return {}
     wanted = [clause for clause in (Ticket.number.in_(numbers) if numbers else None,
                                     Ticket.id.in_(ids) if ids else None) if clause is not None]
-    rows = session.execute(
-        select(
-            Ticket.id, Ticket.number, Ticket.client_id, Ticket.assignee_login, Ticket.stage, Ticket.status,
-            Ticket.first_response_due, Ticket.resolution_due, Ticket.legal_due, Ticket.closed_at,
-        ).where(or_(*wanted))
+    rows = session.execute(select(*_TICKET_COLUMNS).where(or_(*wanted)))
+    return {row.number: _ticket_ref(row) for row in rows}
+
+
+def _ticket_ref(row: Any) -> TicketRef:
+    return TicketRef(
+        number=row.number, client_id=row.client_id, assignee=row.assignee_login, stage=row.stage,
+        status=row.status, id=row.id,
+        clocks=Clocks(first_response_due=aware(row.first_response_due),
+                      resolution_due=aware(row.resolution_due), legal_due=aware(row.legal_due)),
+        closed_at=aware(row.closed_at) if row.closed_at is not None else None,
     )
-    return {
-        row.number: TicketRef(
-            number=row.number, client_id=row.client_id, assignee=row.assignee_login, stage=row.stage,
-            status=row.status, id=row.id,
-            clocks=Clocks(first_response_due=aware(row.first_response_due),
-                          resolution_due=aware(row.resolution_due), legal_due=aware(row.legal_due)),
-            closed_at=aware(row.closed_at) if row.closed_at is not None else None,
-        )
-        for row in rows
-    }

@@ -15,7 +15,7 @@ from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.orm import Session
 
 from router.jsontext import json_text_param
-from router.models import Delivery, Outbox, SentMessage, StaffAlert, Submission, Ticket, TicketHistory
+from router.models import ClientIdentity, Delivery, Outbox, SentMessage, StaffAlert, Submission, Ticket, TicketHistory
 from router.route_lookup import SentRef, TicketRef
 
 Row = dict[str, Any]
@@ -35,11 +35,14 @@ class BatchRows:
     alerts: list[tuple[TicketRef, Row]] = field(default_factory=list)
     reopened: list[tuple[TicketRef, datetime]] = field(default_factory=list)
     bounced: list[tuple[SentRef, str]] = field(default_factory=list)  # (our sent reply, why)
+    identities: list[Row] = field(default_factory=list)  # social accounts linked to a client
+    assigned: list[tuple[TicketRef, str]] = field(default_factory=list)  # (ticket handed over, its new queue)
 
     def write(self, session: Session) -> None:
         self._insert_tickets(session)
         self._update_reopened(session)
         self._update_bounced(session)
+        self._update_assigned(session)
         # Submission events and outbox payloads arrive as JSON text (pydantic's model_dump_json).
         statements = (
             (insert(_table(Submission)).values(event=json_text_param("event")), self.submissions),
@@ -47,6 +50,8 @@ class BatchRows:
             (insert(_table(Outbox)).values(payload=json_text_param("payload")), self.outbox),
             (insert(_table(StaffAlert)), self.alerts),
         )
+        if self.identities:
+            session.execute(insert(_table(ClientIdentity)), self.identities)
         for statement, rows in statements:
             if rows:
                 session.execute(statement, [_with_ticket_id(row, ticket) for ticket, row in rows])
@@ -73,6 +78,18 @@ class BatchRows:
         )
         session.execute(statement, [
             {"ticket_id": t.id, "new_status": t.status, "new_stage": t.stage, "at": at} for t, at in self.reopened
+        ])
+
+    def _update_assigned(self, session: Session) -> None:
+        if not self.assigned:
+            return
+        table = _table(Ticket)
+        statement = update(table).where(table.c.id == bindparam("ticket_id")).values(
+            client_id=bindparam("new_client"), assignee_login=bindparam("new_assignee"), queue=bindparam("new_queue"),
+        )
+        session.execute(statement, [
+            {"ticket_id": t.id, "new_client": t.client_id, "new_assignee": t.assignee, "new_queue": queue}
+            for t, queue in self.assigned
         ])
 
     def _update_bounced(self, session: Session) -> None:

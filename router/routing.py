@@ -14,6 +14,11 @@ the Message-ID of an earlier mail continues it only for the same client. A close
 reopened for a dispute within the dispute window, else a new ticket is linked to it.
 Robots never make a ticket and are never answered; a bounce of our reply marks it bounced and
 alerts the ticket's manager.
+
+Chats (VK, OK, Telegram): the next message of a chat continues its open ticket. A social account
+unknown to the directory gets a queue ticket and is asked for the contract number; once a message
+of it names a contract or a phone of a client, the account is linked to that client and the chat's
+queue tickets move to the personal manager.
 """
 
 from __future__ import annotations
@@ -40,12 +45,22 @@ from router.contracts import (
 from router.models import CONTENT_ID_MAX
 from router.numbering import TicketNumbers
 from router.outbox import OUTBOX_ID_BY_RELAY, outbound_subject, outbox_row, ticket_event_subject
-from router.route_lookup import ClientInfo, Known, SentRef, TicketRef, content_key, load_known
+from router.route_lookup import (
+    ClientInfo,
+    Known,
+    SentRef,
+    TicketRef,
+    content_key,
+    conversation_key,
+    load_known,
+)
 from router.route_rows import BatchRows, Row
 from router.texts import (
     acknowledgement,
     auto_reply_note,
     follow_up_received,
+    identity_linked_note,
+    identity_linked_received,
     reopened_note,
     reopened_received,
     reply_bounced_alert,
@@ -57,6 +72,8 @@ from router.workflow import Stage
 TICKET_EVENT_NAMESPACE = uuid.UUID("a3c2b1d0-0000-4e5f-8a9b-5eed0000000c")
 BOUNCE_KINDS = frozenset({"bounce", "mailer_daemon"})
 REASON_MAX = 500  # of a bounce's text, in the history and the alert
+SOCIAL_KINDS = frozenset({"vk", "ok", "telegram"})
+CONTACT_CATEGORY = "contact"  # a shared phone number, not a complaint by itself
 
 
 class Outcome(StrEnum):
@@ -66,6 +83,7 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"
     AUTO_GENERATED = "auto_generated"
     BOUNCED = "bounced"
+    RECORDED = "recorded"  # kept, nothing to open or continue (a shared contact outside any complaint)
 
 
 @dataclass(frozen=True)
@@ -148,6 +166,8 @@ class RoutingBatch:
         client = self.known.client_of(event)
         if event.auto_generated:
             return self._robot(event, client)
+        conversation = conversation_key(event)
+        linked = self._link_social_account(event, client, conversation)
         referenced = self.known.referenced(event, client)
         if referenced is not None and referenced.status != "open" and self._in_dispute_window(referenced):
             self._reopen(referenced, event)
@@ -159,9 +179,51 @@ class RoutingBatch:
             self._follow_up(referenced, event, follow_up_received(referenced.number, event.display_name))
             return RouteResult(Outcome.FOLLOW_UP, referenced.number, referenced.assignee)
 
-        ticket = self._create_ticket(event, client, parent=referenced)
+        chat_ticket = self._open_chat_ticket(conversation) if referenced is None else None
+        if chat_ticket is not None:
+            self._submission(event, client, chat_ticket)
+            reply = (identity_linked_received(chat_ticket.number, self._name(client, event)) if linked
+                     else follow_up_received(chat_ticket.number, event.display_name))
+            self._follow_up(chat_ticket, event, reply)
+            return RouteResult(Outcome.FOLLOW_UP, chat_ticket.number, chat_ticket.assignee)
+        if event.category == CONTACT_CATEGORY and referenced is None:
+            self._submission(event, client, None)
+            return RouteResult(Outcome.RECORDED)
+
+        ticket = self._create_ticket(event, client, parent=referenced, conversation=conversation)
         self._submission(event, client, ticket)
         return RouteResult(Outcome.CREATED, ticket.number, ticket.assignee)
+
+    def _open_chat_ticket(self, conversation: str | None) -> TicketRef | None:
+        """The newest open ticket of the chat (a later message there continues it)."""
+        open_tickets = [t for t in self.known.conversations.get(conversation or "", []) if t.status == "open"]
+        return open_tickets[-1] if open_tickets else None
+
+    def _link_social_account(self, event: ComplaintEvent, client: ClientInfo | None, conversation: str | None) -> bool:
+        """A social account the directory does not know, in a message that named a client's contract or
+        phone: link it to that client and move the chat's queue tickets to the personal manager."""
+        if client is None:
+            return False
+        new = [pair for pair in self.known.pairs[event.event_id]
+               if pair[0] in SOCIAL_KINDS and pair not in self.known.identities]
+        if not new:
+            return False
+        for kind, value in new:
+            self.known.identities[(kind, value)] = client.id
+            self.rows.identities.append({"client_id": client.id, "kind": kind, "value": value})
+        for ticket in self.known.conversations.get(conversation or "", []):
+            if ticket.client_id is None and ticket.status == "open":
+                self._hand_over(ticket, client, event)
+        return True
+
+    def _hand_over(self, ticket: TicketRef, client: ClientInfo, event: ComplaintEvent) -> None:
+        assignment = self.assigner.assign(client)
+        self.assigner.took(assignment)
+        ticket.client_id, ticket.assignee = client.id, assignment.assignee
+        self.rows.assigned.append((ticket, assignment.queue))
+        self._history(ticket, event, "assigned", ticket.stage,
+                      identity_linked_note(client.name, _registration_note(assignment, None)))
+        self._announce(ticket, event, TicketEventType.ASSIGNED)
 
     def _robot(self, event: ComplaintEvent, client: ClientInfo | None) -> RouteResult:
         """Recorded, never a ticket, never answered; on the ticket it concerns, a note (and for a bounce
@@ -222,7 +284,10 @@ class RoutingBatch:
             "ticket_id": None,
         }))
 
-    def _create_ticket(self, event: ComplaintEvent, client: ClientInfo | None, parent: TicketRef | None) -> TicketRef:
+    def _create_ticket(
+        self, event: ComplaintEvent, client: ClientInfo | None, parent: TicketRef | None,
+        conversation: str | None = None,
+    ) -> TicketRef:
         assignment = self.assigner.assign(client)
         self.assigner.took(assignment)
         ticket = TicketRef(
@@ -230,12 +295,18 @@ class RoutingBatch:
             stage=Stage.REGISTERED.value, status="open", clocks=self.clocks,
         )
         self.known.tickets[ticket.number] = ticket
-        self.rows.tickets.append((ticket, self._ticket_row(ticket, assignment, event, parent)))
+        if conversation is not None:
+            self.known.conversations.setdefault(conversation, []).append(ticket)
+        row = self._ticket_row(ticket, assignment, event, parent)
+        row["conversation"] = conversation
+        self.rows.tickets.append((ticket, row))
         self._history(ticket, event, "registered", None, _registration_note(assignment, parent))
         self._announce(ticket, event, TicketEventType.CREATED)
         name = client.name if client else event.display_name
+        # A chat account we cannot match to a contract: ask for the contract number.
+        ask_contract = client is None and conversation is not None
         self._reply(ticket, event, OutboundKind.ACKNOWLEDGEMENT,
-                    acknowledgement(ticket.number, self.deadlines, self.calendar.tz, name))
+                    acknowledgement(ticket.number, self.deadlines, self.calendar.tz, name, ask_contract))
         return ticket
 
     def _ticket_row(

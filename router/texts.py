@@ -12,14 +12,23 @@ def _local(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%d.%m.%Y %H:%M")
 
 
-def acknowledgement(number: str, deadlines: Deadlines, tz: ZoneInfo, name: str | None) -> str:
+def acknowledgement(
+    number: str, deadlines: Deadlines, tz: ZoneInfo, name: str | None, ask_contract: bool = False
+) -> str:
     greeting = f"Здравствуйте, {name}!" if name else "Здравствуйте!"
+    who = "Персональный менеджер" if not ask_contract else "Специалист абонентского отдела"
+    ask = (
+        "Мы не нашли ваш договор по этому аккаунту. Пожалуйста, пришлите номер договора "
+        "(или номер телефона, на который он оформлен) — тогда претензию получит ваш персональный менеджер.\n\n"
+        if ask_contract else ""
+    )
     return (
         f"{greeting}\n\n"
         f"Ваша претензия зарегистрирована под номером {number}.\n"
-        f"Персональный менеджер свяжется с вами не позднее {_local(deadlines.first_response, tz)} "
+        f"{who} свяжется с вами не позднее {_local(deadlines.first_response, tz)} "
         f"(8 рабочих часов).\n"
         f"Срок рассмотрения претензии — 5 рабочих дней, до {_local(deadlines.resolution, tz)}.\n\n"
+        f"{ask}"
         f"При ответе, пожалуйста, указывайте номер {number}.\n"
         f"С уважением, служба качества."
     )
@@ -30,6 +39,15 @@ def follow_up_received(number: str, name: str | None) -> str:
     return (
         f"{greeting}\n\n"
         f"Ваше сообщение добавлено к претензии {number} и передано персональному менеджеру.\n"
+        f"С уважением, служба качества."
+    )
+
+
+def identity_linked_received(number: str, name: str | None) -> str:
+    greeting = f"Здравствуйте, {name}!" if name else "Здравствуйте!"
+    return (
+        f"{greeting}\n\n"
+        f"Спасибо, мы нашли ваш договор. Претензия {number} передана вашему персональному менеджеру.\n"
         f"С уважением, служба качества."
     )
 
@@ -62,3 +80,7 @@ def reply_bounced_alert(number: str, address: str, reason: str) -> str:
 
 def auto_reply_note(subject: str | None) -> str:
     return f"Получен автоответ клиента{': ' + subject if subject else ''}; ответ на него не отправляется"
+
+
+def identity_linked_note(client_name: str, assignment_note: str) -> str:
+    return f"Аккаунт в чате привязан к клиенту {client_name} по номеру договора или телефона. {assignment_note}"
