@@ -44,6 +44,7 @@ CATEGORY_TITLES = {
     "service": "Подключение и обслуживание",
     "staff": "Работа сотрудников",
     "fax": "Факс (скан)",
+    "contact": "Контакт клиента",
     "other": "Другое",
 }
 # The categories an operator may pick: the classifier's own names, so both sides agree.
@@ -54,6 +55,14 @@ SHUNT_STAGE_TITLES = {
     "relay": "Публикация",
     "deliver": "Доставка ответа",
     "sla": "Контроль сроков",
+    "email_intake": "Приём почты (IMAP)",
+    "vk_intake": "Приём ВКонтакте",
+    "vk_callback": "ВКонтакте (Callback API)",
+    "ok_intake": "Приём Одноклассники",
+    "ok_webhook": "Одноклассники (вебхук)",
+    "ok_longpoll": "Одноклассники (long polling)",
+    "telegram_intake": "Приём Telegram",
+    "telegram_webhook": "Telegram (вебхук)",
 }
 HISTORY_ACTION_TITLES = {
     "registered": "Регистрация",
@@ -66,12 +75,14 @@ HISTORY_ACTION_TITLES = {
     "auto_reply": "Автоответ клиента",
     "reply_bounced": "Ответ не доставлен",
     "reply_not_sent": "Ответ не отправлен",
+    "reply_uncertain": "Неизвестно, доставлен ли ответ",
 }
 DELIVERY_STATUS_TITLES = {
     "sent": "Отправлено",
     "callback": "Обратный звонок",
     "failed": "Ошибка",
     "suppressed": "Не отправлено (лимит автоответов)",
+    "uncertain": "Неизвестно, доставлено ли (проверьте вручную)",
 }
 SENT_MESSAGE_STATUS_TITLES = {"sent": "Отправлено", "failed": "Ошибка", "bounced": "Возврат (не доставлено)"}
 

@@ -36,6 +36,11 @@ class ShuntEnvelope(BaseModel):
     def data(self) -> bytes:
         return base64.b64decode(self.data_b64)
 
+    @property
+    def replayable(self) -> bool:
+        """Only a message that came from a stream goes back to one."""
+        return self.origin_stream is not None
+
     def preview(self, limit: int = 300) -> str:
         return self.data[:limit].decode("utf-8", "replace")
 
@@ -95,12 +100,22 @@ async def list_shunted(js: JetStreamContext, limit: int = 200) -> list[ShuntedMe
     return found
 
 
+class NotReplayable(ValueError):
+    """A record a channel wrote at its edge (no stream message behind it): kept to be read and fixed at
+    the source, not to be put back on a stream."""
+
+
 async def replay(js: JetStreamContext, seq: int) -> PubAck:
     """Put the original back on its subject, then remove it from quarantine."""
     item = await get_shunted(js, seq)
     if item is None:
         raise LookupError(f"no shunted message #{seq}")
     env = item.envelope
+    if not env.replayable:
+        raise NotReplayable(
+            f"сообщение №{seq} записано на входе канала ({env.origin_subject}) и не повторяется: "
+            "исправьте причину у источника (платформа пришлёт его снова) / recorded at a channel's edge"
+        )
     headers = {k: v for k, v in env.headers.items() if not k.startswith("Nats-")}
     original_id = env.headers.get("Nats-Msg-Id", "")
     # A fresh Msg-Id (the original is still inside the dedup window); stages dedupe on the native id.

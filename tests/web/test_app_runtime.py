@@ -74,6 +74,14 @@ def test_access_log_loses_the_query_string() -> None:
     assert "7916" not in record.getMessage() and "/phone?…" in record.getMessage()
 
 
+def test_access_log_hides_the_secret_in_the_ok_webhook_path() -> None:
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("217.20.145.193:5000", "POST", "/channels/ok/webhook/s3cr3t-path-value", "1.1", 200),
+                               None)
+    assert DropQueryString().filter(record)
+    assert "s3cr3t" not in record.getMessage() and "/channels/ok/webhook/***" in record.getMessage()
+
+
 async def test_unexpected_errors_answer_500_without_details(
     app: FastAPI, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -85,3 +85,20 @@ async def test_transient_failure_gives_up_to_shunt_then_replay_creates_the_ticke
     created = await eventually(ticket)
     assert created.channel == "web"
     assert await shunted(pipeline, "route") == []
+
+
+async def test_a_record_from_a_channel_edge_is_shown_but_not_replayed(pipeline: WorkerSet, settings: Settings) -> None:
+    from channels.email.intake import UnreadableMail
+    from workers.email_intake import record_unreadable
+
+    js = jetstream_of(pipeline.broker)
+    mail = UnreadableMail(mailbox="claims", folder="INBOX", uidvalidity=7, uid=42,
+                          reason="сервер не отдал письмо: FETCH вернул пустой ответ")
+    await record_unreadable(js, mail)
+    [item] = await eventually(lambda: shunted(pipeline, "email_intake"))
+    assert not item.envelope.replayable
+
+    env = {"NATS_URL": settings.nats_url or "", "COMPLAINTS_DATA_DIR": str(settings.data_dir)}
+    result = await asyncio.to_thread(CliRunner().invoke, app, ["shunt", "replay", str(item.seq)], env=env)
+    assert result.exit_code == 1 and "не повторяется" in result.output
+    assert [i.seq for i in await shunted(pipeline, "email_intake")] == [item.seq]  # still there, still visible

@@ -15,7 +15,7 @@ from rich.table import Table
 from workers.cli import app
 from workers.runtime import make_broker, resolve_nats_url
 from workers.settings import Settings
-from workers.shunt import get_shunted, jetstream_of, list_shunted, replay
+from workers.shunt import NotReplayable, get_shunted, jetstream_of, list_shunted, replay
 
 shunt_app = typer.Typer(help="Карантин (SHUNT): сообщения, которые не удалось обработать")
 app.add_typer(shunt_app, name="shunt")
@@ -77,7 +77,7 @@ def replay_(
         raise typer.Exit(2)
     try:
         done = _with_jetstream(work)
-    except LookupError as exc:
+    except (LookupError, NotReplayable) as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
     console.print(f"Возвращено на обработку: {len(done)}")

@@ -1,7 +1,52 @@
-"""OK.ru Bot API webhook endpoint (filled in by the ok channel)."""
+"""OK.ru Bot API webhook: POST /channels/ok/webhook/{secret} (checks and hand-off in channels.ok.webhook)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from channels.base import RawSubmission
+from channels.ok.parse import MAX_BODY_BYTES
+from channels.ok.webhook import handle_webhook
+from workers.ok_intake import quarantine_ok
+from workers.runtime import publish_submission
+from workers.shunt import jetstream_of
 
 router = APIRouter()
+
+SHUNT_STAGE = "ok_webhook"
+
+
+@router.post("/channels/ok/webhook/{secret}", include_in_schema=False)
+async def ok_webhook(secret: str, request: Request) -> JSONResponse:
+    settings = request.app.state.settings
+    broker = request.app.state.broker
+
+    async def publish(raw: RawSubmission) -> bool:
+        if broker is None:
+            raise RuntimeError("no broker")
+        ack = await publish_submission(broker, raw)
+        if getattr(ack, "stream", None) != "INTAKE":
+            raise RuntimeError("no PubAck from INTAKE")
+        return bool(ack.duplicate)
+
+    async def quarantine(reason: str, data: bytes, key: str) -> object:
+        if broker is None:
+            raise RuntimeError("no broker")
+        return await quarantine_ok(jetstream_of(broker), SHUNT_STAGE, reason, data, key)
+
+    async def read_body() -> bytes:
+        """At most one byte over the cap (the parser then refuses it with the reason)."""
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                break
+        return b"".join(chunks)[:MAX_BODY_BYTES + 1]
+
+    peer = request.client.host if request.client else None
+    answer = await handle_webhook(settings.ok, secret, peer, request.headers.get("x-forwarded-for"), read_body,
+                                  publish, quarantine)
+    return JSONResponse(answer.body, status_code=answer.status)

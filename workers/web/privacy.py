@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 
 ACCESS_LOGGER = "uvicorn.access"
+
+
+_SECRET_PATH = re.compile(r"^(/channels/ok/webhook/)[^/?]+")
 
 
 class DropQueryString(logging.Filter):
@@ -12,8 +16,11 @@ class DropQueryString(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
-        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
-            record.args = (*args[:2], args[2].split("?", 1)[0] + "?…", *args[3:])
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            path = args[2].split("?", 1)[0] + ("?…" if "?" in args[2] else "")
+            # The OK.ru webhook's path carries its secret.
+            path = _SECRET_PATH.sub(r"\1***", path)
+            record.args = (*args[:2], path, *args[3:])
         return True
 
 

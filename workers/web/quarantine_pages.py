@@ -7,7 +7,7 @@ import logging
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from workers.shunt import jetstream_of, list_shunted, replay
+from workers.shunt import NotReplayable, jetstream_of, list_shunted, replay
 from workers.web.auth import quarantine_staff
 from workers.web.csrf import verify_csrf
 from workers.web.deps import BrokerDep
@@ -38,6 +38,8 @@ async def replay_one(request: Request, seq: int, broker: BrokerDep) -> Response:
         await replay(jetstream_of(broker), seq)
     except LookupError:
         flash(request, f"Сообщение №{seq} уже не в карантине (повторено или удалено).")
+    except NotReplayable as exc:
+        flash(request, str(exc).split(" / ")[0].capitalize() + ".")
     except Exception as exc:
         log.warning("quarantine: replay of #%d failed: %s", seq, type(exc).__name__)
         flash(request, f"Не удалось повторить сообщение №{seq}: нет связи с NATS. Попробуйте позже.")

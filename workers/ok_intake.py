@@ -1,0 +1,94 @@
+"""The OK.ru long-polling intake process (`complaints worker ok` in mode "longpoll")."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from faststream.nats import NatsBroker
+from nats.js import JetStreamContext
+from nats.js.api import PubAck
+
+from channels.base import RawSubmission
+from channels.ok.api import OkApi, OkError
+from channels.ok.longpoll import OkLongPoll
+from channels.ok.position import MarkerStore
+from workers.runtime import declare_all_streams, make_broker, publish_to_intake, resolve_nats_url
+from workers.settings import Settings
+from workers.shunt import SHUNT_STREAM, ShuntEnvelope, jetstream_of
+from workers.streams import declare_streams, shunt_subject
+
+log = logging.getLogger("complaints.ok")
+
+SHUNT_STAGE = "ok_longpoll"
+STOP_TIMEOUT = 10.0
+
+
+async def quarantine_ok(js: JetStreamContext, stage: str, reason: str, data: bytes, key: str) -> PubAck:
+    """A SHUNT record for an OK event we cannot take (kept with the reason; deduplicated on its body)."""
+    envelope = ShuntEnvelope(
+        stage=stage, reason=reason, origin_subject=f"ok:{stage}", origin_stream=None, origin_seq=None,
+        attempts=1, shunted_at=datetime.now(UTC), headers={"Complaints-Native-Id": key},
+        data_b64=base64.b64encode(data).decode(),
+    )
+    return await js.publish(shunt_subject(stage), envelope.model_dump_json().encode(), stream=SHUNT_STREAM,
+                            headers={"Nats-Msg-Id": f"shunt:{key}"})
+
+
+@dataclass
+class OkLongPollIntake:
+    settings: Settings
+    nats_url: str | None = None
+    poller: OkLongPoll = field(init=False)
+    broker: NatsBroker = field(init=False)
+    api: OkApi = field(init=False)
+    _stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
+
+    async def start(self) -> None:
+        settings = self.settings
+        config = settings.ok
+        if config is None:
+            raise RuntimeError("the OK channel is not configured (COMPLAINTS_OK)")
+        self.broker = make_broker(self.nats_url or resolve_nats_url(settings))
+        await self.broker.connect()
+        await declare_all_streams(self.broker, declare_streams(settings.duplicate_window, settings.stream_replicas))
+        js = jetstream_of(self.broker)
+        markers = await MarkerStore.open(js, settings.stream_replicas)
+        self.api = OkApi(config)
+        try:
+            await self.api.subscribe_longpoll(config.poll_types)
+        except OkError as exc:  # already subscribed, or OK is away: polling tells the rest
+            log.warning("ok: long polling subscription not confirmed: %s", exc)
+
+        async def publish(raw: RawSubmission) -> PubAck:
+            return await publish_to_intake(js, raw)
+
+        async def quarantine(reason: str, data: bytes, key: str) -> PubAck:
+            return await quarantine_ok(js, SHUNT_STAGE, reason, data, key)
+
+        self.poller = OkLongPoll(config, self.api, markers, publish, quarantine, stop=self._stop)
+        self._task = asyncio.create_task(self.poller.run(), name="ok-longpoll")
+        log.info("ok long polling running")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            done, _ = await asyncio.wait({self._task}, timeout=STOP_TIMEOUT)
+            if not done:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+        await self.api.aclose()
+        await self.broker.stop()
+
+    async def __aenter__(self) -> OkLongPollIntake:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()

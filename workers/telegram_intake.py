@@ -1,0 +1,129 @@
+"""The Telegram polling intake (`complaints worker telegram` when mode is "polling"), and bad-update quarantine."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError
+from faststream.nats import NatsBroker
+from nats.js import JetStreamContext
+from nats.js.api import PubAck
+
+from channels.base import BadSubmission, RawSubmission
+from channels.telegram.bot import dispatcher, make_bot
+from channels.telegram.config import TelegramConfig
+from channels.telegram.metrics import count
+from channels.telegram.polling import BotApiUpdates, PollingLoop
+from channels.telegram.updates import handle_update
+from workers.runtime import declare_all_streams, make_broker, publish_to_intake, resolve_nats_url
+from workers.settings import Settings
+from workers.shunt import SHUNT_STREAM, ShuntEnvelope, jetstream_of
+from workers.streams import declare_streams, shunt_subject
+
+log = logging.getLogger("complaints.telegram")
+
+SHUNT_STAGE = "telegram_intake"  # polling; the webhook records under WEBHOOK_STAGE
+WEBHOOK_STAGE = "telegram_webhook"
+STOP_TIMEOUT = 10.0
+
+
+async def quarantine_update(js: JetStreamContext, bot_id: int, body: bytes, reason: str,
+                            stage: str = SHUNT_STAGE) -> PubAck:
+    """A SHUNT record for an update that cannot be processed (visible with its reason on the quarantine page)."""
+    try:
+        update_id = json.loads(body).get("update_id")
+    except (ValueError, AttributeError):
+        update_id = None
+    key = f"telegram:{bot_id}:{update_id}" if isinstance(update_id, int) else None
+    envelope = ShuntEnvelope(
+        stage=stage, reason=reason[:4000], origin_subject=f"telegram:bot{bot_id}", origin_stream=None,
+        origin_seq=None, attempts=1, shunted_at=datetime.now(UTC),
+        headers={"Complaints-Native-Id": key} if key else {}, data_b64=base64.b64encode(body).decode(),
+    )
+    headers = {"Nats-Msg-Id": f"shunt:{key}"} if key else None
+    return await js.publish(shunt_subject(stage), envelope.model_dump_json().encode(), stream=SHUNT_STREAM,
+                            headers=headers)
+
+
+def update_handler(config: TelegramConfig, bot: Bot, js: JetStreamContext) -> Any:
+    """handle(update): publish (or greet); a bad update is quarantined, which also counts as handled."""
+    dp = dispatcher()
+
+    async def publish(raw: RawSubmission) -> PubAck:
+        return await publish_to_intake(js, raw)
+
+    async def handle(update: dict[str, Any]) -> None:
+        try:
+            await handle_update(dp, bot, update, publish, config.bot_id, datetime.now(UTC))
+        except BadSubmission as exc:
+            count("quarantined")
+            log.warning("telegram: bad update quarantined: %s", exc)
+            await quarantine_update(js, config.bot_id, json.dumps(update, ensure_ascii=False).encode(), str(exc))
+
+    return handle
+
+
+@dataclass
+class TelegramPollingIntake:
+    settings: Settings
+    nats_url: str | None = None
+    loop: PollingLoop = field(init=False)
+    broker: NatsBroker = field(init=False)
+    _bot: Bot = field(init=False)
+    _updates: BotApiUpdates = field(init=False)
+    _task: asyncio.Task[None] | None = field(default=None, init=False)
+
+    async def start(self) -> None:
+        config = self.settings.telegram
+        if config is None:
+            raise RuntimeError("the Telegram channel is not configured (COMPLAINTS_TELEGRAM)")
+        self.broker = make_broker(self.nats_url or resolve_nats_url(self.settings))
+        self._bot = make_bot(config)
+        self._updates = BotApiUpdates(config)
+        try:
+            await self.broker.connect()
+            await declare_all_streams(self.broker, declare_streams(self.settings.duplicate_window,
+                                                                   self.settings.stream_replicas))
+        except BaseException:
+            await self._close()
+            raise
+        try:
+            # getUpdates is refused while a webhook is set; pending updates are kept.
+            await self._bot.delete_webhook(drop_pending_updates=False)
+        except TelegramAPIError as exc:  # Telegram unreachable now: the loop retries getUpdates with back-off
+            log.warning("telegram: deleteWebhook failed (%s); polling anyway", type(exc).__name__)
+        handle = update_handler(config, self._bot, jetstream_of(self.broker))
+        self.loop = PollingLoop(config, self._updates.fetch, handle)
+        self._task = asyncio.create_task(self.loop.run(), name="telegram-polling")
+        log.info("telegram polling intake running for bot %s", config.bot_id)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self.loop.stop.set()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), STOP_TIMEOUT)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
+        await self._close()
+
+    async def _close(self) -> None:
+        await self._updates.close()
+        await self._bot.session.close()
+        await self.broker.stop()
+
+    async def __aenter__(self) -> TelegramPollingIntake:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
