@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
@@ -18,8 +16,8 @@ from channels.email.checkpoint import CheckpointStore
 from channels.email.intake import MailboxIntake, UnreadableMail
 from workers.runtime import declare_all_streams, make_broker, publish_to_intake, resolve_nats_url
 from workers.settings import Settings
-from workers.shunt import SHUNT_STREAM, ShuntEnvelope, jetstream_of
-from workers.streams import declare_streams, shunt_subject
+from workers.shunt import jetstream_of, record_at_edge
+from workers.streams import declare_streams
 
 log = logging.getLogger("complaints.email")
 
@@ -35,14 +33,7 @@ async def publish_mail(js: JetStreamContext, raw: RawSubmission, attempts: int =
 async def record_unreadable(js: JetStreamContext, mail: UnreadableMail) -> PubAck:
     """A SHUNT record for a mail the server returned no bytes for (it stays unread in the mailbox)."""
     location = f"imap://{mail.mailbox}/{mail.folder};UIDVALIDITY={mail.uidvalidity}/;UID={mail.uid}"
-    envelope = ShuntEnvelope(
-        stage=SHUNT_STAGE, reason=mail.reason, origin_subject=location, origin_stream=None, origin_seq=None,
-        attempts=1, shunted_at=datetime.now(UTC),
-        headers={"Complaints-Native-Id": f"email:{mail.native_id}"},
-        data_b64=base64.b64encode(b"").decode(),
-    )
-    return await js.publish(shunt_subject(SHUNT_STAGE), envelope.model_dump_json().encode(), stream=SHUNT_STREAM,
-                            headers={"Nats-Msg-Id": f"shunt:email:{mail.native_id}"})
+    return await record_at_edge(js, SHUNT_STAGE, mail.reason, location, b"", f"email:{mail.native_id}")
 
 
 @dataclass

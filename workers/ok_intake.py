@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
@@ -19,8 +17,8 @@ from channels.ok.longpoll import OkLongPoll
 from channels.ok.position import MarkerStore
 from workers.runtime import declare_all_streams, make_broker, publish_to_intake, resolve_nats_url
 from workers.settings import Settings
-from workers.shunt import SHUNT_STREAM, ShuntEnvelope, jetstream_of
-from workers.streams import declare_streams, shunt_subject
+from workers.shunt import jetstream_of, record_at_edge
+from workers.streams import declare_streams
 
 log = logging.getLogger("complaints.ok")
 
@@ -30,13 +28,7 @@ STOP_TIMEOUT = 10.0
 
 async def quarantine_ok(js: JetStreamContext, stage: str, reason: str, data: bytes, key: str) -> PubAck:
     """A SHUNT record for an OK event we cannot take (kept with the reason; deduplicated on its body)."""
-    envelope = ShuntEnvelope(
-        stage=stage, reason=reason, origin_subject=f"ok:{stage}", origin_stream=None, origin_seq=None,
-        attempts=1, shunted_at=datetime.now(UTC), headers={"Complaints-Native-Id": key},
-        data_b64=base64.b64encode(data).decode(),
-    )
-    return await js.publish(shunt_subject(stage), envelope.model_dump_json().encode(), stream=SHUNT_STREAM,
-                            headers={"Nats-Msg-Id": f"shunt:{key}"})
+    return await record_at_edge(js, stage, reason, f"ok:{stage}", data, key)
 
 
 @dataclass

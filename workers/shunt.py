@@ -76,6 +76,22 @@ async def shunt(js: JetStreamContext, stage: str, msg: Msg, reason: str, attempt
     )
 
 
+async def record_at_edge(
+    js: JetStreamContext, stage: str, reason: str, origin: str, data: bytes, native_key: str | None = None
+) -> PubAck:
+    """A SHUNT record written by a channel for input it cannot hand on (no stream message behind it):
+    kept with its reason, shown in the quarantine, never replayed. `native_key` (e.g. "vk:<group>:<event>")
+    deduplicates repeats of the same input."""
+    envelope = ShuntEnvelope(
+        stage=stage, reason=reason[:4000], origin_subject=origin, origin_stream=None, origin_seq=None,
+        attempts=1, shunted_at=datetime.now(UTC),
+        headers={"Complaints-Native-Id": native_key} if native_key else {},
+        data_b64=base64.b64encode(data).decode(),
+    )
+    return await js.publish(shunt_subject(stage), envelope.model_dump_json().encode(), stream=SHUNT_STREAM,
+                            headers={"Nats-Msg-Id": f"shunt:{native_key}"} if native_key else None)
+
+
 async def get_shunted(js: JetStreamContext, seq: int) -> ShuntedMessage | None:
     try:
         raw = await js.get_msg(SHUNT_STREAM, seq)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import logging
@@ -25,8 +24,8 @@ from channels.telegram.polling import BotApiUpdates, PollingLoop
 from channels.telegram.updates import handle_update
 from workers.runtime import declare_all_streams, make_broker, publish_to_intake, resolve_nats_url
 from workers.settings import Settings
-from workers.shunt import SHUNT_STREAM, ShuntEnvelope, jetstream_of
-from workers.streams import declare_streams, shunt_subject
+from workers.shunt import jetstream_of, record_at_edge
+from workers.streams import declare_streams
 
 log = logging.getLogger("complaints.telegram")
 
@@ -43,14 +42,7 @@ async def quarantine_update(js: JetStreamContext, bot_id: int, body: bytes, reas
     except (ValueError, AttributeError):
         update_id = None
     key = f"telegram:{bot_id}:{update_id}" if isinstance(update_id, int) else None
-    envelope = ShuntEnvelope(
-        stage=stage, reason=reason[:4000], origin_subject=f"telegram:bot{bot_id}", origin_stream=None,
-        origin_seq=None, attempts=1, shunted_at=datetime.now(UTC),
-        headers={"Complaints-Native-Id": key} if key else {}, data_b64=base64.b64encode(body).decode(),
-    )
-    headers = {"Nats-Msg-Id": f"shunt:{key}"} if key else None
-    return await js.publish(shunt_subject(stage), envelope.model_dump_json().encode(), stream=SHUNT_STREAM,
-                            headers=headers)
+    return await record_at_edge(js, stage, reason, f"telegram:bot{bot_id}", body, key)
 
 
 def update_handler(config: TelegramConfig, bot: Bot, js: JetStreamContext) -> Any:

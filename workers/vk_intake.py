@@ -10,7 +10,6 @@ a complaint (shared with the Callback API endpoint).
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
 import logging
@@ -30,8 +29,8 @@ from channels.vk.longpoll import LongPoller, TsStore
 from channels.vk.parse import parse_event
 from workers.runtime import declare_all_streams, make_broker, publish_to_intake, resolve_nats_url
 from workers.settings import Settings
-from workers.shunt import SHUNT_STREAM, ShuntEnvelope, jetstream_of
-from workers.streams import declare_streams, shunt_subject
+from workers.shunt import jetstream_of, record_at_edge
+from workers.streams import declare_streams
 
 log = logging.getLogger("complaints.vk.longpoll")
 
@@ -42,13 +41,7 @@ METRICS: Counter[str] = Counter()
 
 async def record_bad_event(js: JetStreamContext, body: bytes, native_id: str, reason: str) -> PubAck:
     """A SHUNT record for an authenticated VK event that cannot become a complaint (kept with the reason)."""
-    envelope = ShuntEnvelope(
-        stage=SHUNT_STAGE, reason=reason, origin_subject=f"vk://{native_id}", origin_stream=None, origin_seq=None,
-        attempts=1, shunted_at=datetime.now(UTC), headers={"Complaints-Native-Id": f"vk:{native_id}"},
-        data_b64=base64.b64encode(body).decode(),
-    )
-    return await js.publish(shunt_subject(SHUNT_STAGE), envelope.model_dump_json().encode(), stream=SHUNT_STREAM,
-                            headers={"Nats-Msg-Id": f"shunt:vk:{native_id}"})
+    return await record_at_edge(js, SHUNT_STAGE, reason, f"vk://{native_id}", body, f"vk:{native_id}")
 
 
 @dataclass

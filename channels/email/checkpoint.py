@@ -13,10 +13,10 @@ import re
 from datetime import UTC, datetime
 
 from nats.js import JetStreamContext
-from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import BucketNotFoundError, KeyNotFoundError
 from nats.js.kv import KeyValue
 from pydantic import BaseModel, ConfigDict
+
+from channels.positions import open_bucket, read_value
 
 BUCKET = "EMAIL_CHECKPOINTS"
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -47,21 +47,12 @@ class CheckpointStore:
 
     @classmethod
     async def open(cls, js: JetStreamContext, replicas: int = 1, bucket: str = BUCKET) -> CheckpointStore:
-        try:
-            return cls(await js.key_value(bucket))
-        except BucketNotFoundError:
-            config = KeyValueConfig(bucket=bucket, history=1, storage=StorageType.FILE, replicas=replicas,
-                                    description="IMAP intake checkpoints: (mailbox, UIDVALIDITY, last UID)")
-            return cls(await js.create_key_value(config))
+        return cls(await open_bucket(js, bucket, replicas,
+                                     "IMAP intake checkpoints: (mailbox, UIDVALIDITY, last UID)"))
 
     async def load(self, mailbox: str) -> Checkpoint | None:
-        try:
-            entry = await self.kv.get(checkpoint_key(mailbox))
-        except KeyNotFoundError:
-            return None
-        if not entry.value:
-            return None
-        return Checkpoint.model_validate_json(entry.value)
+        value = await read_value(self.kv, checkpoint_key(mailbox))
+        return Checkpoint.model_validate_json(value) if value else None
 
     async def save(self, checkpoint: Checkpoint) -> None:
         stamped = checkpoint.model_copy(update={"updated_at": datetime.now(UTC)})

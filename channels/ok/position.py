@@ -8,9 +8,9 @@ Nats-Msg-Id "ok:<mid>" and the router dedups on the mid.
 from __future__ import annotations
 
 from nats.js import JetStreamContext
-from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import BucketNotFoundError, KeyNotFoundError
 from nats.js.kv import KeyValue
+
+from channels.positions import open_bucket, read_value
 
 BUCKET = "OK_LONGPOLL"
 KEY = "marker"
@@ -22,19 +22,12 @@ class MarkerStore:
 
     @classmethod
     async def open(cls, js: JetStreamContext, replicas: int = 1, bucket: str = BUCKET) -> MarkerStore:
-        try:
-            return cls(await js.key_value(bucket))
-        except BucketNotFoundError:
-            config = KeyValueConfig(bucket=bucket, history=1, storage=StorageType.FILE, replicas=replicas,
-                                    description="OK.ru long polling: the marker after the last published update")
-            return cls(await js.create_key_value(config))
+        return cls(await open_bucket(js, bucket, replicas,
+                                     "OK.ru long polling: the marker after the last published update"))
 
     async def load(self) -> str | None:
-        try:
-            entry = await self.kv.get(KEY)
-        except KeyNotFoundError:
-            return None
-        return entry.value.decode() if entry.value else None
+        value = await read_value(self.kv, KEY)
+        return value.decode() if value else None
 
     async def save(self, marker: str) -> None:
         await self.kv.put(KEY, marker.encode())

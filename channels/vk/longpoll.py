@@ -13,11 +13,10 @@ from typing import Any
 
 import requests
 from nats.js import JetStreamContext
-from nats.js.api import KeyValueConfig, StorageType
-from nats.js.errors import BucketNotFoundError, KeyNotFoundError
 from nats.js.kv import KeyValue
 from vk_api.bot_longpoll import VkBotLongPoll
 
+from channels.positions import open_bucket, read_value
 from channels.vk.api import VkClient, VkUnavailable
 
 BUCKET = "VK_LONGPOLL"
@@ -31,23 +30,15 @@ class TsStore:
 
     @classmethod
     async def open(cls, js: JetStreamContext, replicas: int = 1, bucket: str = BUCKET) -> TsStore:
-        try:
-            return cls(await js.key_value(bucket))
-        except BucketNotFoundError:
-            config = KeyValueConfig(bucket=bucket, history=1, storage=StorageType.FILE, replicas=replicas,
-                                    description="VK Bots Long Poll: the ts to resume from, per community")
-            return cls(await js.create_key_value(config))
+        return cls(await open_bucket(js, bucket, replicas, "VK Bots Long Poll: the ts to resume from, per community"))
 
     @staticmethod
     def key(group_id: int) -> str:
         return f"group-{group_id}"
 
     async def load(self, group_id: int) -> str | None:
-        try:
-            entry = await self.kv.get(self.key(group_id))
-        except KeyNotFoundError:
-            return None
-        return entry.value.decode() if entry.value else None
+        value = await read_value(self.kv, self.key(group_id))
+        return value.decode() if value else None
 
     async def save(self, group_id: int, ts: str) -> None:
         await self.kv.put(self.key(group_id), ts.encode())

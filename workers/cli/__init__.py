@@ -9,7 +9,7 @@ app = typer.Typer(help="Приём претензий: шлюз обращени
 
 def _register() -> None:
     # Each module adds its commands to `app` (or a sub-app) when imported.
-    from workers.cli import directory, ok, run, shunt, tools  # noqa: F401
+    from workers.cli import directory, ok, run, shunt, telegram, tools  # noqa: F401
 
 
 _register()

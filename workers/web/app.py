@@ -22,6 +22,7 @@ from workers.web import (
     api_tickets,
     auth,
     health,
+    metrics,
     ok_webhook,
     operator_pages,
     phone_pages,
@@ -105,7 +106,7 @@ def create_app(settings: Settings, database: Database | None = None, broker: Nat
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (health, auth, api, api_tickets, operator_pages, phone_pages, submission_pages,
-                   tickets_pages, quarantine_pages, schema, vk_callback, ok_webhook, telegram_webhook):
+                   tickets_pages, quarantine_pages, schema, vk_callback, ok_webhook, telegram_webhook, metrics):
         app.include_router(module.router)
     install_access_log_filter()
     if settings.session_secret.get_secret_value() == "change-me-in-production":
