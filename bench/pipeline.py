@@ -11,21 +11,27 @@ JetStream rate (publish 256 in flight + pull consume with ack) and the ratio of 
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# This folder holds bench/email.py, which would shadow the standard library's `email` package if the
+# folder came first on sys.path (as it does for a script): move it to the end.
+_BENCH = str(Path(__file__).resolve().parent)
+while _BENCH in sys.path:
+    sys.path.remove(_BENCH)
+sys.path.append(_BENCH)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import argparse
 import asyncio
 import os
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import nats
-from sqlalchemy import func, select
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from measure import cpu_seconds, machine_jiffies, pct, peak_rss_mb, start_workers, wait_for_consumers
+from sqlalchemy import func, select
 
 from channels.base import Channel, RawSubmission
 from channels.registry import ADAPTERS
@@ -35,7 +41,6 @@ from workers.gateway import CONSUMERS, process_groups
 from workers.nats_embedded import EmbeddedNats
 from workers.runtime import Database, Runtime, declare_all_streams, make_broker, publish_submission
 from workers.settings import Settings
-from workers.supervisor import die_with_parent  # noqa: F401 - kept importable for older callers
 
 IN_FLIGHT = 256
 FILLER = "Прошу разобраться: интернет пропадает каждый вечер, скорость ниже тарифной. "

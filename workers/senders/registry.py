@@ -6,16 +6,17 @@ registry is built at worker start: `Senders.from_settings(settings)`.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from workers.senders import ok, telegram, vk
 from workers.senders.base import Contact, PlatformSender, Sender
 from workers.senders.callback import CallbackSender
 from workers.senders.email import EmailSender
 from workers.settings import Settings
 
 CALLBACK = CallbackSender()
+PLATFORM_SENDERS = {"vk": "workers.senders.vk", "ok": "workers.senders.ok", "telegram": "workers.senders.telegram"}
 # Phone calls and the personal-account form have no way back by themselves.
 NO_REPLY_PATH = {"phone", "web", "post", "fax"}
 
@@ -31,8 +32,10 @@ class Senders:
         platform: dict[str, PlatformSender[Any]] = {}
         if settings.smtp is not None:
             platform["email"] = EmailSender(settings.smtp, settings.email_reply_cap_per_day)
-        for channel, module in (("vk", vk), ("ok", ok), ("telegram", telegram)):
-            sender = module.from_settings(settings)
+        for channel, module_name in PLATFORM_SENDERS.items():
+            if getattr(settings, channel) is None:
+                continue  # not configured: its SDK (aiogram alone is ~100 MB) is never imported
+            sender = importlib.import_module(module_name).from_settings(settings)
             if sender is not None:
                 platform[channel] = sender
         return cls(platform)
