@@ -9,7 +9,6 @@ import typer
 from rich.console import Console
 
 from channels.telegram.config import TelegramConfig
-from channels.telegram.setup import delete_webhook, set_webhook
 from workers.cli import app
 from workers.settings import Settings
 
@@ -31,6 +30,8 @@ def set_webhook_(
     url: Annotated[str | None, typer.Argument(help="публичный адрес …/channels/telegram/webhook")] = None,
 ) -> None:
     """Включить вебхук (с секретным токеном из настроек)."""
+    from channels.telegram.setup import set_webhook  # aiogram: only for this command, not every worker
+
     config = _config()
     try:
         asyncio.run(set_webhook(config, url))
@@ -43,6 +44,8 @@ def set_webhook_(
 @telegram_app.command("delete-webhook")
 def delete_webhook_() -> None:
     """Снять вебхук (для режима polling); необработанные обновления сохраняются."""
+    from channels.telegram.setup import delete_webhook
+
     config = _config()
     try:
         asyncio.run(delete_webhook(config))
