@@ -35,15 +35,15 @@ from channels.email.config import SmtpConfig
 from normalizer.event import ReplyTarget
 from router.contracts import OutboundKind
 from router.directory import first_identities
-from router.models import SentMessage, Submission, TicketHistory
+from router.models import SentMessage, Submission
 from router.route_lookup import submissions_with
 from router.timeutil import utcnow
 from workers.senders.base import DeliveryResult, Reply, TemporaryFailure
+from workers.senders.history import history_row, write_history
 
 log = logging.getLogger("complaints.senders.email")
 
 CHANNEL = "email"
-ACTOR = "system:deliver"
 SUBJECT_MAX = 150  # of the original subject kept after "Re: [C-…] "
 REFERENCES_MAX = 20
 DETAIL_MAX = 1000
@@ -342,12 +342,8 @@ class EmailSender:
                     "status": "sent" if result.status == "sent" else "failed", "detail": result.detail,
                 })
             if result.status != "sent":
-                history.append({
-                    "ticket_id": item.reply.ticket_id, "at": now, "actor": ACTOR, "action": "reply_not_sent",
-                    "from_stage": None, "to_stage": None, "submission_id": None,
-                    "note": f"Ответ клиенту по электронной почте не отправлен: {result.detail}",
-                })
+                history.append(history_row(item.reply.ticket_id, now, "reply_not_sent",
+                                           f"Ответ клиенту по электронной почте не отправлен: {result.detail}"))
         if sent:
             session.execute(insert(cast(Table, SentMessage.__table__)), sent)
-        if history:
-            session.execute(insert(cast(Table, TicketHistory.__table__)), history)
+        write_history(session, history)

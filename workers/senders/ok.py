@@ -24,16 +24,16 @@ from sqlalchemy.orm import Session
 
 from channels.ok.api import OkAmbiguous, OkApi, OkApiError, OkUnreachable
 from channels.ok.config import OkConfig
-from router.models import StaffAlert, Submission, Ticket, TicketHistory
+from router.models import StaffAlert, Submission, Ticket
 from router.route_lookup import submissions_with
 from router.timeutil import utcnow
 from workers.senders.base import DeliveryResult, PlatformSender, Reply, TemporaryFailure
+from workers.senders.history import history_row, write_history
 from workers.settings import Settings
 
 log = logging.getLogger("complaints.senders.ok")
 
 CHANNEL = "ok"
-ACTOR = "system:deliver"
 DETAIL_MAX = 1000
 UNCERTAIN = "uncertain"
 
@@ -125,7 +125,7 @@ class OkSender:
             ticket_id = item.reply.ticket_id
             number = item.reply.message.ticket_number
             if result.status == UNCERTAIN:
-                history.append(_history(ticket_id, now, "reply_uncertain",
+                history.append(history_row(ticket_id, now, "reply_uncertain",
                                         f"Ответ клиенту в Одноклассниках, возможно, не доставлен: {result.detail}"))
                 if item.assignee:
                     alerts.append({
@@ -136,17 +136,12 @@ class OkSender:
                         "read_at": None,
                     })
             elif result.status != "sent":
-                history.append(_history(ticket_id, now, "reply_not_sent",
+                history.append(history_row(ticket_id, now, "reply_not_sent",
                                         f"Ответ клиенту в Одноклассниках не отправлен: {result.detail}"))
-        if history:
-            session.execute(insert(cast(Table, TicketHistory.__table__)), history)
+        write_history(session, history)
         if alerts:
             session.execute(insert(cast(Table, StaffAlert.__table__)), alerts)
 
-
-def _history(ticket_id: int, at: Any, action: str, note: str) -> dict[str, Any]:
-    return {"ticket_id": ticket_id, "at": at, "actor": ACTOR, "action": action, "from_stage": None,
-            "to_stage": None, "submission_id": None, "note": note}
 
 
 def from_settings(settings: Settings) -> PlatformSender[Any] | None:

@@ -16,7 +16,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -27,7 +27,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
 )
 from aiogram.types import ReplyParameters
-from sqlalchemy import Table, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channels.telegram.bot import make_bot
@@ -35,16 +35,15 @@ from channels.telegram.config import TelegramConfig
 from channels.telegram.split import split_message
 from normalizer.event import ReplyTarget
 from router.directory import first_identities
-from router.models import Submission, TicketHistory
+from router.models import Submission
 from router.route_lookup import submissions_with
-from router.timeutil import utcnow
 from workers.senders.base import DeliveryResult, PlatformSender, Reply, TemporaryFailure
+from workers.senders.history import record_not_sent
 from workers.settings import Settings
 
 log = logging.getLogger("complaints.senders.telegram")
 
 CHANNEL = "telegram"
-ACTOR = "system:deliver"
 DETAIL_MAX = 1000
 PROGRESS_MAX = 10_000  # interrupted multi-part replies remembered (outbox id -> parts already sent)
 
@@ -154,15 +153,9 @@ class TelegramSender:
     # --- second transaction
 
     def record(self, session: Session, prepared: Sequence[Outgoing], results: Sequence[DeliveryResult]) -> None:
-        now = utcnow()
-        history: list[dict[str, Any]] = [
-            {"ticket_id": item.reply.ticket_id, "at": now, "actor": ACTOR, "action": "reply_not_sent",
-             "from_stage": None, "to_stage": None, "submission_id": None,
-             "note": f"Ответ клиенту в Telegram не отправлен: {result.detail}"}
-            for item, result in zip(prepared, results, strict=True) if result.status != "sent"
-        ]
-        if history:
-            session.execute(insert(cast(Table, TicketHistory.__table__)), history)
+        record_not_sent(session, ((item.reply.ticket_id, result.detail)
+                                  for item, result in zip(prepared, results, strict=True) if result.status != "sent"),
+                        "в Telegram")
 
 
 def from_settings(settings: Settings) -> PlatformSender[Any] | None:

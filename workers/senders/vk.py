@@ -18,25 +18,24 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from channels.vk.api import VkClient, VkError, VkUnavailable
 from channels.vk.config import VkConfig
 from normalizer.event import ReplyTarget
 from router.directory import first_identities
-from router.models import Submission, TicketHistory
+from router.models import Submission
 from router.route_lookup import submissions_with
-from router.timeutil import utcnow
 from workers.senders.base import DeliveryResult, PlatformSender, Reply, TemporaryFailure
+from workers.senders.history import record_not_sent
 from workers.settings import Settings
 
 log = logging.getLogger("complaints.senders.vk")
 
 CHANNEL = "vk"
-ACTOR = "system:deliver"
 MESSAGE_MAX = 4000  # VK takes 4096 characters per message
 MAX_PARTS = 8
 DETAIL_MAX = 1000
@@ -257,15 +256,9 @@ class VkSender:
     # --- second transaction
 
     def record(self, session: Session, prepared: Sequence[VkOutgoing], results: Sequence[DeliveryResult]) -> None:
-        now = utcnow()
-        history: list[dict[str, Any]] = [
-            {"ticket_id": item.reply.ticket_id, "at": now, "actor": ACTOR, "action": "reply_not_sent",
-             "from_stage": None, "to_stage": None, "submission_id": None,
-             "note": f"Ответ клиенту во ВКонтакте не отправлен: {result.detail}"}
-            for item, result in zip(prepared, results, strict=True) if result.status != "sent"
-        ]
-        if history:
-            session.execute(insert(cast(Table, TicketHistory.__table__)), history)
+        record_not_sent(session, ((item.reply.ticket_id, result.detail)
+                                  for item, result in zip(prepared, results, strict=True) if result.status != "sent"),
+                        "во ВКонтакте")
 
 
 def from_settings(settings: Settings) -> PlatformSender[Any] | None:
