@@ -147,3 +147,45 @@ async def test_operator_sees_the_phone_refusal(app: FastAPI, database: Database)
         assert PHONE_REFUSAL_TEXT in await refusal.inner_text()
         assert await page.locator("#complaint-form").count() == 0
         await page.screenshot(path=ARTIFACTS / "operator-refusal.png", full_page=True)
+
+
+async def test_manager_sees_a_bounced_reply(app: FastAPI, database: Database) -> None:
+    from datetime import UTC, datetime
+
+    from router.models import SentMessage, StaffAlert
+    from tests.web.factories import add_ticket
+
+    await add_staff(database, "petrova", role="manager", name="Петрова Анна Сергеевна")
+    client = await add_client(database, "Д-000321", "Сидорова Анна Петровна", emails=("anna@example.ru",),
+                              manager_login="petrova")
+    ticket = await add_ticket(database, "C-2026-000042", client_id=client.id, assignee="petrova")
+    alert_text = "Ответ клиенту не доставлен: претензия C-2026-000042, адрес anna@example.ru. 550 5.1.1 no such user"
+    async with database.sessions() as session, session.begin():
+        session.add(StaffAlert(login="petrova", ticket_id=ticket.id, created_at=datetime.now(UTC),
+                               kind="reply_bounced", text=alert_text))
+        session.add(SentMessage(
+            message_id="<outbox-17.C-2026-000042@claims.example.ru>", ticket_id=ticket.id, outbox_id=17,
+            channel="email", kind="acknowledgement", address="anna@example.ru",
+            subject="Re: [C-2026-000042] Нет интернета", sent_at=datetime.now(UTC), status="bounced",
+            detail="550 5.1.1 no such user"))
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    async with serving(app) as base, chromium_page() as page:
+        await log_in(page, base, "petrova")
+        alerts = page.locator("#alerts")
+        await alerts.wait_for()
+        assert "550 5.1.1" in await alerts.inner_text()
+        await page.screenshot(path=ARTIFACTS / "manager-alert.png", full_page=True)
+
+        await page.click("#alerts a:has-text('C-2026-000042')")
+        await page.wait_for_url(f"{base}/tickets/C-2026-000042")
+        sent = await page.locator("#sent-messages").inner_text()
+        assert "anna@example.ru" in sent and "Возврат" in sent
+        await page.screenshot(path=ARTIFACTS / "ticket-bounced-email.png", full_page=True)
+
+        await page.goto(f"{base}/")
+        await page.click("#alerts button:has-text('Прочитано')")
+        await page.wait_for_url(f"{base}/")
+        assert await page.locator("#alerts").count() == 0
+    for name in ("manager-alert.png", "ticket-bounced-email.png"):
+        assert (ARTIFACTS / name).stat().st_size > 10_000, name
