@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from channels.base import RawSubmission
 from channels.blobs import BlobStore
-from normalizer.event import Attachment, ComplaintEvent, Identities, ReplyTarget
+from normalizer.event import Attachment, ComplaintEvent, Identities, RemoteAttachment, ReplyTarget
 
 EVENT_NAMESPACE = uuid.UUID("0b7d2a9e-52f4-4c61-8d0e-0c0ffee00002")
 
@@ -20,6 +20,7 @@ class Draft:
     display_name: str | None = None
     identities: Identities = field(default_factory=Identities)
     attachments: list[Attachment] = field(default_factory=list)
+    remote_attachments: list[RemoteAttachment] = field(default_factory=list)
     thread_refs: list[str] = field(default_factory=list)
     auto_generated: bool = False
     auto_kind: str | None = None
@@ -45,6 +46,7 @@ class Draft:
             subject=self.subject,
             text=self.text,
             attachments=self.attachments,
+            remote_attachments=self.remote_attachments,
             thread_refs=self.thread_refs,
             auto_generated=self.auto_generated,
             auto_kind=self.auto_kind,

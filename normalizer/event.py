@@ -40,6 +40,17 @@ class Attachment(BaseModel):
     blob_key: str
 
 
+class RemoteAttachment(BaseModel):
+    """A file the platform holds: referenced in the event, fetched into the blob store by a worker."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=300)
+    content_type: str = Field(max_length=100)
+    url: str = Field(max_length=2000)
+    size: int | None = Field(default=None, ge=0, description="As the platform states it, if it does")
+
+
 class ReplyTarget(BaseModel):
     """Where the answer goes on the same channel, and what it answers (threading)."""
 
@@ -66,6 +77,9 @@ class ComplaintEvent(BaseModel):
     subject: str | None = None
     text: str
     attachments: list[Attachment] = Field(default_factory=list)
+    remote_attachments: list[RemoteAttachment] = Field(
+        default_factory=list, description="Files still on the platform (VK photos, documents): fetched by a worker"
+    )
     thread_refs: list[str] = Field(default_factory=list, description="Ticket numbers and Message-IDs")
     auto_generated: bool = Field(default=False, description="Auto-reply or bounce: never answered")
     auto_kind: str | None = Field(

@@ -14,7 +14,7 @@ from typing import Any
 from channels.base import BadSubmission, Channel
 from channels.vk.parse import check_event, message_of
 from normalizer.draft import Draft, add_unique
-from normalizer.event import ReplyTarget
+from normalizer.event import RemoteAttachment, ReplyTarget
 
 MAX_TEXT = 200_000
 MAX_FORWARDED = 20
@@ -65,6 +65,7 @@ def _message(draft: Draft, msg: dict[str, Any]) -> None:
     if isinstance(cmid, int):
         draft.content_id = f"{peer_id}:{cmid}"
     draft.text = _compose(msg)
+    draft.remote_attachments = remote_attachments(msg.get("attachments"))
 
 
 def _comment(draft: Draft, obj: dict[str, Any], where: str, content_id: str) -> None:
@@ -73,6 +74,7 @@ def _comment(draft: Draft, obj: dict[str, Any], where: str, content_id: str) -> 
     draft.reply_to = ReplyTarget(address=str(from_id), message_id=where)
     draft.content_id = content_id
     draft.text = _compose(obj)
+    draft.remote_attachments = remote_attachments(obj.get("attachments"))
 
 
 def _compose(msg: dict[str, Any]) -> str:
@@ -109,6 +111,35 @@ def attachment_lines(attachments: Any) -> list[str]:
         reference = attachment_reference(kind, data)
         lines.append(f"[{label}: {reference}]" if reference else f"[{label}]")
     return lines
+
+
+def remote_attachments(attachments: Any) -> list[RemoteAttachment]:
+    """Photos (largest size) and documents with a URL: what the attachments worker fetches."""
+    found: list[RemoteAttachment] = []
+    for item in attachments if isinstance(attachments, list) else []:
+        kind = item.get("type") if isinstance(item, dict) else None
+        data = item.get(kind) if isinstance(kind, str) else None
+        if not isinstance(data, dict):
+            continue
+        if kind == "photo":
+            url = attachment_reference("photo", data)
+            if url and url.startswith(("http://", "https://")):
+                found.append(RemoteAttachment(name=f"photo{data.get('owner_id')}_{data.get('id')}.jpg",
+                                              content_type="image/jpeg", url=url[:2000]))
+        elif kind == "doc" and isinstance(data.get("url"), str):
+            ext = str(data.get("ext") or "bin")
+            title = str(data.get("title") or f"doc{data.get('owner_id')}_{data.get('id')}.{ext}")
+            size = data.get("size")
+            found.append(RemoteAttachment(
+                name=title[:300], content_type=_DOC_TYPES.get(ext.lower(), "application/octet-stream"),
+                url=str(data["url"])[:2000], size=size if isinstance(size, int) and size >= 0 else None))
+    return found[:MAX_REMOTE_ATTACHMENTS]
+
+
+_DOC_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png",
+              "txt": "text/plain", "doc": "application/msword", "zip": "application/zip",
+              "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+MAX_REMOTE_ATTACHMENTS = 20
 
 
 def attachment_reference(kind: str, data: dict[str, Any]) -> str | None:

@@ -8,6 +8,7 @@ from typing import ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from normalizer.event import RemoteAttachment
 from router.workflow import Stage
 
 TICKET_NUMBER_PATTERN = r"^C-\d{4}-\d{6}$"
@@ -98,3 +99,16 @@ class OutboundMessage(BaseModel):
     client_id: int | None
     in_reply_to: str | None = Field(description="Native id of the submission answered")
     text: str
+
+
+class FetchRequest(BaseModel):
+    """Files a submission referenced on its platform, to fetch into the blob store (router -> attachments)."""
+
+    model_config = ConfigDict(extra="forbid")
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    schema_version: Literal[1] = 1
+    submission_id: uuid.UUID
+    ticket_number: str = Field(pattern=TICKET_NUMBER_PATTERN)
+    channel: str
+    attachments: list[RemoteAttachment]

@@ -234,3 +234,22 @@ class StaffAlert(Base):
     kind: Mapped[str] = mapped_column(String(32))  # reply_bounced | ...
     text: Mapped[str] = mapped_column(Text)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class FetchedAttachment(Base):
+    """A file a submission referenced on its platform, fetched into the blob store (or why it was not)."""
+
+    __tablename__ = "fetched_attachments"
+    __table_args__ = (UniqueConstraint("submission_id", "url", name="uq_fetched_attachment"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[str] = mapped_column(String(36), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(100))
+    url: Mapped[str] = mapped_column(String(2000))
+    size: Mapped[int | None] = mapped_column(Integer)
+    blob_key: Mapped[str | None] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(16))  # fetched | failed | refused
+    detail: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -12,6 +12,7 @@ from router.timeutil import to_utc
 
 OUTBOUND_PREFIX = "outbound"
 TICKET_EVENTS_PREFIX = "tickets.events"
+ATTACHMENTS_SUBJECT = "attachments.fetch"  # files still on a platform, for the attachments worker
 
 
 def outbound_subject(channel: str) -> str:

@@ -37,6 +37,7 @@ from router.assignment import Assigner, Assignment
 from router.calendar import BusinessCalendar, Deadlines
 from router.contracts import (
     Clocks,
+    FetchRequest,
     OutboundKind,
     OutboundMessage,
     TicketEvent,
@@ -44,7 +45,7 @@ from router.contracts import (
 )
 from router.models import CONTENT_ID_MAX
 from router.numbering import TicketNumbers
-from router.outbox import OUTBOX_ID_BY_RELAY, outbound_subject, outbox_row, ticket_event_subject
+from router.outbox import ATTACHMENTS_SUBJECT, OUTBOX_ID_BY_RELAY, outbound_subject, outbox_row, ticket_event_subject
 from router.route_lookup import (
     ClientInfo,
     Known,
@@ -275,6 +276,10 @@ class RoutingBatch:
     def _submission(self, event: ComplaintEvent, client: ClientInfo | None, ticket: TicketRef | None) -> None:
         if ticket is not None:
             self.known.remember(ticket, event)
+            if event.remote_attachments:  # fetched after the commit, by the attachments worker
+                request = FetchRequest(submission_id=event.submission_id, ticket_number=ticket.number,
+                                       channel=event.channel.value, attachments=event.remote_attachments)
+                self.rows.outbox.append((ticket, outbox_row(ATTACHMENTS_SUBJECT, request.model_dump_json(), self.now)))
         content_id = event.content_id if event.content_id and len(event.content_id) <= CONTENT_ID_MAX else None
         self.rows.submissions.append((ticket, {
             "id": str(event.submission_id), "channel": event.channel.value, "native_id": event.native_id,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from faststream.nats import NatsBroker
 
-from workers import batching, deliver, nats_compat, normalize, relay, route  # noqa: F401 - nats_compat patches on import
+from workers import attachments, batching, deliver, nats_compat, normalize, relay, route  # noqa: F401 - nats_compat patches on import
 from workers.consumers import ConsumerSpec, ensure_consumer
 from workers.runtime import Database, Runtime, declare_all_streams, make_broker, resolve_nats_url
 from workers.settings import Settings
@@ -19,7 +19,7 @@ from workers.streams import OUTBOX_WAKE_SUBJECT
 
 log = logging.getLogger("complaints.gateway")
 
-WORKER_NAMES = ("normalize", "route", "relay", "deliver")
+WORKER_NAMES = ("normalize", "route", "relay", "deliver", "attachments")
 def process_groups(settings: Settings) -> list[tuple[str, ...]]:
     """How `complaints up` splits the workers into processes.
 
@@ -27,7 +27,7 @@ def process_groups(settings: Settings) -> list[tuple[str, ...]]:
     deliver) share one process and one connection; on PostgreSQL each worker gets its own process.
     """
     if settings.effective_database_url.startswith("sqlite"):
-        return [("normalize",), ("route", "relay", "deliver")]
+        return [("normalize",), ("route", "relay", "deliver", "attachments")]
     return [(name,) for name in WORKER_NAMES]
 
 
@@ -35,6 +35,7 @@ CONSUMERS: dict[str, ConsumerSpec] = {
     "normalize": normalize.SPEC,
     "route": route.SPEC,
     "deliver": deliver.SPEC,
+    "attachments": attachments.SPEC,
 }
 
 
@@ -66,6 +67,7 @@ class WorkerSet:
             "normalize": lambda: normalize.register(self.broker, runtime),
             "route": lambda: route.register(self.broker, runtime, self.database),  # type: ignore[arg-type]
             "deliver": lambda: deliver.register(self.broker, runtime, self.database),  # type: ignore[arg-type]
+            "attachments": lambda: attachments.register(self.broker, runtime, self.database),  # type: ignore[arg-type]
         }
         for name in self.names:
             if name in registrars:

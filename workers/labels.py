@@ -56,6 +56,7 @@ SHUNT_STAGE_TITLES = {
     "deliver": "Доставка ответа",
     "sla": "Контроль сроков",
     "email_intake": "Приём почты (IMAP)",
+    "attachments": "Загрузка файлов",
     "vk_intake": "Приём ВКонтакте",
     "vk_callback": "ВКонтакте (Callback API)",
     "ok_intake": "Приём Одноклассники",
@@ -84,6 +85,7 @@ DELIVERY_STATUS_TITLES = {
     "suppressed": "Не отправлено (лимит автоответов)",
     "uncertain": "Неизвестно, доставлено ли (проверьте вручную)",
 }
+ATTACHMENT_STATUS_TITLES = {"fetched": "Получен", "failed": "Не получен", "refused": "Не загружался (чужой адрес)"}
 SENT_MESSAGE_STATUS_TITLES = {"sent": "Отправлено", "failed": "Ошибка", "bounced": "Возврат (не доставлено)"}
 
 

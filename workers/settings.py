@@ -73,6 +73,12 @@ class Settings(BaseSettings):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return sqlite_url(self.data_dir.resolve())
 
+    # Files still on a platform (VK photos and documents), fetched by the attachments worker
+    attachment_hosts: list[str] = Field(
+        default=["userapi.com", "vk.com", "vk.ru", "vkuser.net", "vk-cdn.net", "vkuseraudio.net"],
+        description="Hosts (and their subdomains) files may be fetched from; anything else is refused",
+    )
+    attachment_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1, description="Bigger files are not fetched")
     # Social channels (unset = channel off)
     vk: VkConfig | None = Field(default=None, description="JSON settings of the VK community channel")
     ok: OkConfig | None = Field(default=None, description="JSON settings of the OK.ru group channel")

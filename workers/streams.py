@@ -8,7 +8,7 @@ from faststream.nats import JStream
 from nats.js.api import StorageType
 
 from channels.base import Channel
-from router.outbox import OUTBOUND_PREFIX, TICKET_EVENTS_PREFIX
+from router.outbox import ATTACHMENTS_SUBJECT, OUTBOUND_PREFIX, TICKET_EVENTS_PREFIX
 
 INTAKE_PREFIX = "intake.raw"
 COMPLAINTS_SUBJECT = "complaints.normalized"
@@ -34,9 +34,10 @@ class Streams:
     outbound: JStream
     tickets: JStream
     shunt: JStream
+    attachments: JStream
 
     def all(self) -> tuple[JStream, ...]:
-        return (self.intake, self.complaints, self.outbound, self.tickets, self.shunt)
+        return (self.intake, self.complaints, self.outbound, self.tickets, self.shunt, self.attachments)
 
 
 def declare_streams(duplicate_window: float, replicas: int = 1) -> Streams:
@@ -59,6 +60,7 @@ def declare_streams(duplicate_window: float, replicas: int = 1) -> Streams:
         tickets=stream("TICKETS", f"{TICKET_EVENTS_PREFIX}.*", 90, "TicketEvent for ticket systems"),
         # Quarantine is kept until replayed or purged by staff.
         shunt=stream("SHUNT", f"{SHUNT_PREFIX}.*", 3650, "Messages no stage could process, with reason"),
+        attachments=stream("ATTACHMENTS", ATTACHMENTS_SUBJECT, 30, "Platform files to fetch into the blob store"),
     )
 
 

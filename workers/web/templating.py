@@ -62,6 +62,7 @@ def make_templates(settings: Settings) -> Jinja2Templates:
         history_action=lambda code: labels.title(labels.HISTORY_ACTION_TITLES, code),
         delivery_status=lambda code: labels.title(labels.DELIVERY_STATUS_TITLES, code),
         sent_status=lambda code: labels.title(labels.SENT_MESSAGE_STATUS_TITLES, code),
+        attachment_status=lambda code: labels.title(labels.ATTACHMENT_STATUS_TITLES, code),
     )
     env.globals.update(tz_name=settings.timezone, category_choices=labels.CATEGORY_CHOICES)
     return templates

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+from urllib.parse import quote
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from channels.blobs import BlobNotFound
 from router.directory import staff_by_login
-from router.models import CallbackTask, Client, Delivery, SentMessage, StaffAlert, Submission, Ticket
+from router.models import (
+    CallbackTask,
+    Client,
+    Delivery,
+    FetchedAttachment,
+    SentMessage,
+    StaffAlert,
+    Submission,
+    Ticket,
+)
 from workers.web.auth import current_staff
 from workers.web.deps import SessionDep
 from workers.web.errors import PageError
@@ -36,6 +49,9 @@ async def ticket_page(request: Request, number: str, session: SessionDep) -> Res
     sent = list(await session.scalars(
         select(SentMessage).where(SentMessage.ticket_id == ticket.id).order_by(SentMessage.sent_at, SentMessage.id)
     ))
+    files = list(await session.scalars(
+        select(FetchedAttachment).where(FetchedAttachment.ticket_id == ticket.id).order_by(FetchedAttachment.id)
+    ))
     alerts = list(await session.scalars(
         select(StaffAlert).where(StaffAlert.ticket_id == ticket.id).order_by(StaffAlert.created_at, StaffAlert.id)
     ))
@@ -54,5 +70,21 @@ async def ticket_page(request: Request, number: str, session: SessionDep) -> Res
         "ticket": ticket, "client": client, "history": history, "people": people,
         "assignee": people.get(ticket.assignee_login or ""), "deliveries": deliveries,
         "callbacks": callbacks, "submissions": submissions, "others": others, "parent": parent,
-        "sent": sent, "alerts": alerts,
+        "sent": sent, "alerts": alerts, "files": files,
+    })
+
+
+@router.get("/attachments/{attachment_id}")
+async def attachment_file(request: Request, attachment_id: int, session: SessionDep) -> Response:
+    """A fetched file, to staff only, always as a download (never rendered in the gateway's origin)."""
+    item = await session.get(FetchedAttachment, attachment_id)
+    if item is None or item.blob_key is None:
+        raise PageError(404, "Файл не найден.")
+    try:
+        data = await asyncio.to_thread(request.app.state.settings.blobs.get, item.blob_key)
+    except BlobNotFound:
+        raise PageError(404, "Файл не найден в хранилище.") from None
+    return Response(data, media_type="application/octet-stream", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(item.name)}",
+        "X-Content-Type-Options": "nosniff",
     })
