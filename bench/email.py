@@ -13,16 +13,9 @@ the replies) and measures:
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Run as `python bench/email.py`, this file's folder comes first on sys.path and this file would
-# shadow the standard library's `email` package: move the folder to the end instead.
-_BENCH = str(Path(__file__).resolve().parent)
-while _BENCH in sys.path:
-    sys.path.remove(_BENCH)
-sys.path.append(_BENCH)
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# isort: off
+import benchpath  # noqa: F401 - first: fixes sys.path before the stdlib `email` is imported
+# isort: on
 
 import argparse
 import asyncio
@@ -40,6 +33,7 @@ from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller

@@ -11,16 +11,9 @@ JetStream rate (publish 256 in flight + pull consume with ack) and the ratio of 
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# This folder holds bench/email.py, which would shadow the standard library's `email` package if the
-# folder came first on sys.path (as it does for a script): move it to the end.
-_BENCH = str(Path(__file__).resolve().parent)
-while _BENCH in sys.path:
-    sys.path.remove(_BENCH)
-sys.path.append(_BENCH)
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# isort: off
+import benchpath  # noqa: F401 - first: fixes sys.path before the stdlib `email` is imported
+# isort: on
 
 import argparse
 import asyncio
@@ -28,6 +21,7 @@ import os
 import tempfile
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import nats
 from measure import cpu_seconds, machine_jiffies, pct, peak_rss_mb, start_workers, wait_for_consumers

@@ -12,54 +12,45 @@ def _local(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%d.%m.%Y %H:%M")
 
 
+SIGNATURE = "С уважением, служба качества."
+
+
+def _letter(name: str | None, body: str) -> str:
+    """Every message to a client: a greeting by name when known, the body, the signature."""
+    greeting = f"Здравствуйте, {name}!" if name else "Здравствуйте!"
+    return f"{greeting}\n\n{body}\n{SIGNATURE}"
+
+
 def acknowledgement(
     number: str, deadlines: Deadlines, tz: ZoneInfo, name: str | None, ask_contract: bool = False
 ) -> str:
-    greeting = f"Здравствуйте, {name}!" if name else "Здравствуйте!"
     who = "Персональный менеджер" if not ask_contract else "Специалист абонентского отдела"
     ask = (
         "Мы не нашли ваш договор по этому аккаунту. Пожалуйста, пришлите номер договора "
         "(или номер телефона, на который он оформлен) — тогда претензию получит ваш персональный менеджер.\n\n"
         if ask_contract else ""
     )
-    return (
-        f"{greeting}\n\n"
+    return _letter(name, (
         f"Ваша претензия зарегистрирована под номером {number}.\n"
         f"{who} свяжется с вами не позднее {_local(deadlines.first_response, tz)} "
         f"(8 рабочих часов).\n"
         f"Срок рассмотрения претензии — 5 рабочих дней, до {_local(deadlines.resolution, tz)}.\n\n"
         f"{ask}"
-        f"При ответе, пожалуйста, указывайте номер {number}.\n"
-        f"С уважением, служба качества."
-    )
+        f"При ответе, пожалуйста, указывайте номер {number}."
+    ))
 
 
 def follow_up_received(number: str, name: str | None) -> str:
-    greeting = f"Здравствуйте, {name}!" if name else "Здравствуйте!"
-    return (
-        f"{greeting}\n\n"
-        f"Ваше сообщение добавлено к претензии {number} и передано персональному менеджеру.\n"
-        f"С уважением, служба качества."
-    )
+    return _letter(name, f"Ваше сообщение добавлено к претензии {number} и передано персональному менеджеру.")
 
 
 def identity_linked_received(number: str, name: str | None) -> str:
-    greeting = f"Здравствуйте, {name}!" if name else "Здравствуйте!"
-    return (
-        f"{greeting}\n\n"
-        f"Спасибо, мы нашли ваш договор. Претензия {number} передана вашему персональному менеджеру.\n"
-        f"С уважением, служба качества."
-    )
+    return _letter(name, f"Спасибо, мы нашли ваш договор. Претензия {number} передана вашему персональному менеджеру.")
 
 
 def reopened_received(number: str, name: str | None) -> str:
-    greeting = f"Здравствуйте, {name}!" if name else "Здравствуйте!"
-    return (
-        f"{greeting}\n\n"
-        f"Ваше сообщение добавлено к претензии {number}. Претензия открыта повторно для пересмотра "
-        f"решения и передана персональному менеджеру.\n"
-        f"С уважением, служба качества."
-    )
+    return _letter(name, f"Ваше сообщение добавлено к претензии {number}. Претензия открыта повторно для "
+                         f"пересмотра решения и передана персональному менеджеру.")
 
 
 # What staff read in the ticket history and in alerts (Russian too).

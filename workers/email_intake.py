@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 
@@ -14,10 +13,9 @@ from nats.js.api import PubAck
 from channels.base import RawSubmission
 from channels.email.checkpoint import CheckpointStore
 from channels.email.intake import MailboxIntake, UnreadableMail
-from workers.runtime import declare_all_streams, make_broker, publish_to_intake, resolve_nats_url
+from workers.runtime import finish_tasks, open_broker, publish_to_intake
 from workers.settings import Settings
 from workers.shunt import jetstream_of, record_at_edge
-from workers.streams import declare_streams
 
 log = logging.getLogger("complaints.email")
 
@@ -50,9 +48,7 @@ class EmailIntake:
 
     async def start(self) -> None:
         settings = self.settings
-        self.broker = make_broker(self.nats_url or resolve_nats_url(settings))
-        await self.broker.connect()
-        await declare_all_streams(self.broker, declare_streams(settings.duplicate_window, settings.stream_replicas))
+        self.broker = await open_broker(settings, self.nats_url)
         js = jetstream_of(self.broker)
         checkpoints = await CheckpointStore.open(js, settings.stream_replicas)
 
@@ -74,12 +70,7 @@ class EmailIntake:
     async def stop(self) -> None:
         """Let each loop finish its batch (it checks `stop` between batches), then cancel the stragglers."""
         self._stop.set()
-        if self._tasks:
-            _, pending = await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT)
-            for task in pending:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await finish_tasks(self._tasks, STOP_TIMEOUT)
         await self.broker.stop()
 
     async def __aenter__(self) -> EmailIntake:

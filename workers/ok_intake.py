@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 
@@ -15,10 +14,9 @@ from channels.base import RawSubmission
 from channels.ok.api import OkApi, OkError
 from channels.ok.longpoll import OkLongPoll
 from channels.ok.position import MarkerStore
-from workers.runtime import declare_all_streams, make_broker, publish_to_intake, resolve_nats_url
+from workers.runtime import finish_tasks, open_broker, publish_to_intake
 from workers.settings import Settings
 from workers.shunt import jetstream_of, record_at_edge
-from workers.streams import declare_streams
 
 log = logging.getLogger("complaints.ok")
 
@@ -46,9 +44,7 @@ class OkLongPollIntake:
         config = settings.ok
         if config is None:
             raise RuntimeError("the OK channel is not configured (COMPLAINTS_OK)")
-        self.broker = make_broker(self.nats_url or resolve_nats_url(settings))
-        await self.broker.connect()
-        await declare_all_streams(self.broker, declare_streams(settings.duplicate_window, settings.stream_replicas))
+        self.broker = await open_broker(settings, self.nats_url)
         js = jetstream_of(self.broker)
         markers = await MarkerStore.open(js, settings.stream_replicas)
         self.api = OkApi(config)
@@ -70,11 +66,7 @@ class OkLongPollIntake:
     async def stop(self) -> None:
         self._stop.set()
         if self._task is not None:
-            done, _ = await asyncio.wait({self._task}, timeout=STOP_TIMEOUT)
-            if not done:
-                self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._task
+            await finish_tasks([self._task], STOP_TIMEOUT)
         await self.api.aclose()
         await self.broker.stop()
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from faststream.nats import NatsBroker
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -146,3 +147,22 @@ async def publish_to_intake(js: JetStreamContext, raw: RawSubmission, attempts: 
             if attempt == attempts:
                 raise
     raise AssertionError("unreachable")
+
+
+async def open_broker(settings: Settings, nats_url: str | None = None) -> NatsBroker:
+    """A connected broker with every stream declared: what the web process and the channel intakes start with."""
+    broker = make_broker(nats_url or resolve_nats_url(settings))
+    await broker.connect()
+    await declare_all_streams(broker, declare_streams(settings.duplicate_window, settings.stream_replicas))
+    return broker
+
+
+async def finish_tasks(tasks: Iterable[asyncio.Task[Any]], grace: float = 10.0) -> None:
+    """Give loops that were told to stop `grace` seconds to finish their batch, then cancel the stragglers."""
+    pending = set(tasks)
+    if pending:
+        _, pending = await asyncio.wait(pending, timeout=grace)
+    for task in pending:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

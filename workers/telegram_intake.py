@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -22,10 +21,9 @@ from channels.telegram.config import TelegramConfig
 from channels.telegram.metrics import count
 from channels.telegram.polling import BotApiUpdates, PollingLoop
 from channels.telegram.updates import handle_update
-from workers.runtime import declare_all_streams, make_broker, publish_to_intake, resolve_nats_url
+from workers.runtime import finish_tasks, open_broker, publish_to_intake
 from workers.settings import Settings
 from workers.shunt import jetstream_of, record_at_edge
-from workers.streams import declare_streams
 
 log = logging.getLogger("complaints.telegram")
 
@@ -77,16 +75,9 @@ class TelegramPollingIntake:
         config = self.settings.telegram
         if config is None:
             raise RuntimeError("the Telegram channel is not configured (COMPLAINTS_TELEGRAM)")
-        self.broker = make_broker(self.nats_url or resolve_nats_url(self.settings))
+        self.broker = await open_broker(self.settings, self.nats_url)
         self._bot = make_bot(config)
         self._updates = BotApiUpdates(config)
-        try:
-            await self.broker.connect()
-            await declare_all_streams(self.broker, declare_streams(self.settings.duplicate_window,
-                                                                   self.settings.stream_replicas))
-        except BaseException:
-            await self._close()
-            raise
         try:
             # getUpdates is refused while a webhook is set; pending updates are kept.
             await self._bot.delete_webhook(drop_pending_updates=False)
@@ -100,12 +91,7 @@ class TelegramPollingIntake:
     async def stop(self) -> None:
         if self._task is not None:
             self.loop.stop.set()
-            try:
-                await asyncio.wait_for(asyncio.shield(self._task), STOP_TIMEOUT)
-            except TimeoutError:
-                self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._task
+            await finish_tasks([self._task], STOP_TIMEOUT)
         await self._close()
 
     async def _close(self) -> None:

@@ -27,10 +27,9 @@ from channels.vk.api import VkClient, VkError, VkUnavailable
 from channels.vk.config import VkConfig
 from channels.vk.longpoll import LongPoller, TsStore
 from channels.vk.parse import parse_event
-from workers.runtime import declare_all_streams, make_broker, publish_to_intake, resolve_nats_url
+from workers.runtime import finish_tasks, open_broker, publish_to_intake
 from workers.settings import Settings
 from workers.shunt import jetstream_of, record_at_edge
-from workers.streams import declare_streams
 
 log = logging.getLogger("complaints.vk.longpoll")
 
@@ -170,9 +169,7 @@ class VkLongPollIntake:
         settings = self.settings
         if settings.vk is None:
             raise RuntimeError("the VK channel is not configured (settings.vk)")
-        self.broker = make_broker(self.nats_url or resolve_nats_url(settings))
-        await self.broker.connect()
-        await declare_all_streams(self.broker, declare_streams(settings.duplicate_window, settings.stream_replicas))
+        self.broker = await open_broker(settings, self.nats_url)
         js = jetstream_of(self.broker)
         self.loop = LongPollLoop(settings.vk, js, await TsStore.open(js, settings.stream_replicas))
         self._task = asyncio.create_task(self.loop.run(), name="vk-long-poll")
@@ -182,12 +179,8 @@ class VkLongPollIntake:
         if self.loop is not None:
             self.loop.stop.set()
         if self._task is not None:
-            done, _ = await asyncio.wait({self._task}, timeout=STOP_TIMEOUT)
-            if not done:
-                self._task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._task
-            elif self._task.exception() is not None:
+            await finish_tasks([self._task], STOP_TIMEOUT)
+            if not self._task.cancelled() and self._task.exception() is not None:
                 log.error("vk long poll intake ended with %r", self._task.exception())
         await self.broker.stop()
 

@@ -14,9 +14,8 @@ from faststream.nats import NatsBroker
 from nats.errors import Error as NatsError
 from starlette.middleware.sessions import SessionMiddleware
 
-from workers.runtime import Database, declare_all_streams, make_broker, resolve_nats_url
+from workers.runtime import Database, open_broker
 from workers.settings import Settings
-from workers.streams import declare_streams
 from workers.web import (
     api,
     api_tickets,
@@ -43,12 +42,6 @@ STATIC_DIR = Path(__file__).with_name("static")
 SESSION_MAX_AGE = 12 * 3600  # one working shift
 
 
-async def _open_broker(settings: Settings) -> NatsBroker:
-    broker = make_broker(resolve_nats_url(settings))
-    await broker.connect()
-    await declare_all_streams(broker, declare_streams(settings.duplicate_window, settings.stream_replicas))
-    return broker
-
 
 def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
@@ -63,7 +56,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
                 await owned_database.migrate()
                 app.state.database = owned_database
             if app.state.broker is None:
-                owned_broker = await _open_broker(settings)
+                owned_broker = await open_broker(settings)
                 app.state.broker = owned_broker
             yield
         finally:
