@@ -44,10 +44,10 @@ from router.models import Delivery, Outbox, Submission, Ticket
 from router.timeutil import aware
 from tests.support.dovecot import DovecotServer, start_dovecot
 from tests.support.smtp import free_port
-from workers.gateway import CONSUMERS, process_groups
-from workers.nats_embedded import EmbeddedNats
-from workers.runtime import Database, Runtime, declare_all_streams, make_broker
-from workers.settings import Settings
+from workers.app.nats_embedded import EmbeddedNats
+from workers.app.runtime import Database, Runtime, declare_all_streams, make_broker
+from workers.app.settings import Settings
+from workers.app.worker_set import CONSUMERS, process_groups
 
 CLAIMS = "claims@operator.example.ru"
 DOVECOT_COMMANDS = ("dovecot", "imap", "auth", "anvil", "log", "config", "stats")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nats
 
-from workers.orphans import die_with_parent
+from workers.app.orphans import die_with_parent
 
 
 def peak_rss_mb(pid: int) -> float:

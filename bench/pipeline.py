@@ -27,14 +27,16 @@ import nats
 from measure import cpu_seconds, machine_jiffies, pct, peak_rss_mb, start_workers, wait_for_consumers
 from sqlalchemy import func, select
 
-from channels.base import Channel, RawSubmission
-from channels.registry import ADAPTERS
+from channels.base import RawSubmission
+from channels.phone import parse_phone_form
+from channels.web import parse_feedback
 from router.models import Outbox, Submission, Ticket
 from router.timeutil import aware
-from workers.gateway import CONSUMERS, process_groups
-from workers.nats_embedded import EmbeddedNats
-from workers.runtime import Database, Runtime, declare_all_streams, make_broker, publish_submission
-from workers.settings import Settings
+from workers.app.nats_embedded import EmbeddedNats
+from workers.app.runtime import Database, Runtime, declare_all_streams, make_broker
+from workers.app.settings import Settings
+from workers.app.worker_set import CONSUMERS, process_groups
+from workers.bus.publish import publish_submission
 
 IN_FLIGHT = 256
 FILLER = "Прошу разобраться: интернет пропадает каждый вечер, скорость ниже тарифной. "
@@ -43,9 +45,9 @@ FILLER = "Прошу разобраться: интернет пропадает
 def synthetic(i: int, size: int, now: datetime) -> RawSubmission:
     text = (f"Обращение {i}. " + FILLER * (size // len(FILLER.encode()) + 1))[: size // 2]  # Cyrillic: 2 B/char
     if i % 2:
-        return ADAPTERS[Channel.WEB].parse({"text": text, "email": f"client{i}@example.ru"},
+        return parse_feedback({"text": text, "email": f"client{i}@example.ru"},
                                            idempotency_key=f"bench-{i}", api_client="bench", received_at=now)
-    return ADAPTERS[Channel.PHONE].parse({"text": text, "caller_phone": f"+7916{i:07d}"},
+    return parse_phone_form({"text": text, "caller_phone": f"+7916{i:07d}"},
                                          idempotency_key=f"bench-{i}", operator_id="op.bench", received_at=now)
 
 

@@ -1,10 +1,12 @@
-"""What every channel adapter produces: the RawSubmission contract and the adapter protocol."""
+"""What every channel produces: the RawSubmission contract, the channel names, and the two kinds of failure."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -20,6 +22,24 @@ class Channel(StrEnum):
     WEB = "web"
     POST = "post"
     FAX = "fax"
+
+
+@dataclass(frozen=True)
+class AccountIdFormat:
+    """How a platform's account id is written where staff type it (the client directory's `<channel>_id`)."""
+
+    label: str  # what staff call it
+    prefixes: tuple[str, ...]  # profile-link prefixes a cell may carry, stripped
+    example: str
+
+
+# Chat channels: a conversation with an account on a platform (the next message continues its open ticket).
+CHAT_CHANNELS: Mapping[Channel, AccountIdFormat] = {
+    Channel.VK: AccountIdFormat("VK id", ("https://vk.com/id", "http://vk.com/id", "vk.com/id", "id"),
+                                "12345678 или id12345678"),
+    Channel.OK: AccountIdFormat("OK id", ("https://ok.ru/profile/", "ok.ru/profile/", "user:"), "571234567890"),
+    Channel.TELEGRAM: AccountIdFormat("Telegram id", (), "123456789"),
+}
 
 
 class RawSubmission(BaseModel):
@@ -57,11 +77,10 @@ class ChannelUnavailable(RuntimeError):
     """Temporary: the platform or a dependency is down; retry later."""
 
 
-class ChannelAdapter(Protocol):
-    """The part of a channel every other layer may rely on."""
+@dataclass(frozen=True)
+class WebhookAnswer:
+    """What a webhook endpoint answers the platform: the HTTP status and one word of text (VK reads it as
+    the plain-text body, OK and Telegram get it inside their JSON)."""
 
-    name: Channel
-
-    def parse(self, data: Any, **context: Any) -> RawSubmission:
-        """Turn channel-native input into a RawSubmission (pure; raises BadSubmission)."""
-        ...
+    status: int
+    text: str

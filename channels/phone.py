@@ -45,23 +45,19 @@ class PhoneComplaint(BaseModel):
     category: str | None = Field(default=None, max_length=64)
 
 
-class PhoneAdapter:
-    name = Channel.PHONE
-
-    def parse(self, data: Any, **context: Any) -> RawSubmission:
-        """data: the form fields; context: idempotency_key, operator_id, received_at."""
-        try:
-            complaint = PhoneComplaint.model_validate(data)
-        except ValidationError as exc:
-            raise BadSubmission(f"phone form: {exc.errors(include_url=False)}") from exc
-        key: str = context["idempotency_key"]
-        received_at: datetime = context["received_at"]
-        return RawSubmission(
-            submission_id=submission_id_for(self.name, key),
-            channel=self.name,
-            native_id=key,
-            received_at=received_at,
-            payload=complaint.model_dump(exclude_none=True),
-            sender_hint=complaint.caller_phone or complaint.contract_number,
-            operator_id=context.get("operator_id"),
-        )
+def parse_phone_form(data: Any, *, idempotency_key: str, operator_id: str | None,
+                     received_at: datetime) -> RawSubmission:
+    """The form an operator filled in during the call (raises BadSubmission)."""
+    try:
+        complaint = PhoneComplaint.model_validate(data)
+    except ValidationError as exc:
+        raise BadSubmission(f"phone form: {exc.errors(include_url=False)}") from exc
+    return RawSubmission(
+        submission_id=submission_id_for(Channel.PHONE, idempotency_key),
+        channel=Channel.PHONE,
+        native_id=idempotency_key,
+        received_at=received_at,
+        payload=complaint.model_dump(exclude_none=True),
+        sender_hint=complaint.caller_phone or complaint.contract_number,
+        operator_id=operator_id,
+    )

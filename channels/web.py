@@ -49,22 +49,18 @@ class WebFeedback(BaseModel):
         return self
 
 
-class WebAdapter:
-    name = Channel.WEB
-
-    def parse(self, data: Any, **context: Any) -> RawSubmission:
-        """context: idempotency_key (client header), api_client (token owner), received_at."""
-        try:
-            feedback = data if isinstance(data, WebFeedback) else WebFeedback.model_validate(data)
-        except ValidationError as exc:
-            raise BadSubmission(f"web feedback: {exc.errors(include_url=False)}") from exc
-        native_id = f"{context['api_client']}:{context['idempotency_key']}"
-        received_at: datetime = context["received_at"]
-        return RawSubmission(
-            submission_id=submission_id_for(self.name, native_id),
-            channel=self.name,
-            native_id=native_id,
-            received_at=received_at,
-            payload=feedback.model_dump(exclude_none=True, mode="json"),
-            sender_hint=feedback.contract_number or feedback.account_number or feedback.email,
-        )
+def parse_feedback(data: Any, *, idempotency_key: str, api_client: str, received_at: datetime) -> RawSubmission:
+    """The personal account's feedback; the native id is the API client's Idempotency-Key (raises BadSubmission)."""
+    try:
+        feedback = data if isinstance(data, WebFeedback) else WebFeedback.model_validate(data)
+    except ValidationError as exc:
+        raise BadSubmission(f"web feedback: {exc.errors(include_url=False)}") from exc
+    native_id = f"{api_client}:{idempotency_key}"
+    return RawSubmission(
+        submission_id=submission_id_for(Channel.WEB, native_id),
+        channel=Channel.WEB,
+        native_id=native_id,
+        received_at=received_at,
+        payload=feedback.model_dump(exclude_none=True, mode="json"),
+        sender_hint=feedback.contract_number or feedback.account_number or feedback.email,
+    )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from channels.base import RawSubmission
 from channels.blobs import BlobStore
+from normalizer.config import NormalizerConfig
 from normalizer.event import Attachment, ComplaintEvent, Identities, RemoteAttachment, ReplyTarget
 
 EVENT_NAMESPACE = uuid.UUID("0b7d2a9e-52f4-4c61-8d0e-0c0ffee00002")
@@ -15,6 +16,8 @@ EVENT_NAMESPACE = uuid.UUID("0b7d2a9e-52f4-4c61-8d0e-0c0ffee00002")
 @dataclass
 class Draft:
     raw: RawSubmission
+    # What the steps are configured with (patterns, caps): passed in, never read from module globals.
+    config: NormalizerConfig = field(default_factory=NormalizerConfig)
     text: str = ""
     subject: str | None = None
     display_name: str | None = None

@@ -24,11 +24,23 @@ class Identities(BaseModel):
     account_numbers: list[str] = Field(default_factory=list)
     client_id: int | None = Field(default=None, description="Set when staff picked the client (phone)")
 
+    # (directory kind, field): most specific first, since a contract number names a client and a shared
+    # phone may not. The kinds are the values of router.models.ClientIdentity.kind.
+    KINDS: ClassVar[tuple[tuple[str, str], ...]] = (
+        ("contract", "contract_numbers"),
+        ("account", "account_numbers"),
+        ("email", "emails"),
+        ("phone", "phones"),
+        (Channel.TELEGRAM.value, "telegram_ids"),
+        (Channel.VK.value, "vk_ids"),
+        (Channel.OK.value, "ok_ids"),
+    )
+
+    def pairs(self) -> list[tuple[str, str]]:
+        return [(kind, value) for kind, attr in self.KINDS for value in getattr(self, attr)]
+
     def is_empty(self) -> bool:
-        return self.client_id is None and not any(
-            (self.emails, self.phones, self.vk_ids, self.ok_ids, self.telegram_ids,
-             self.contract_numbers, self.account_numbers)
-        )
+        return self.client_id is None and not any(getattr(self, attr) for _, attr in self.KINDS)
 
 
 class Attachment(BaseModel):

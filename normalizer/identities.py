@@ -1,4 +1,8 @@
-"""Step: identities mentioned in the text: phones (E.164), contract and account numbers."""
+"""Step: identities mentioned in the text: phones (E.164), contract and account numbers.
+
+The contract and account patterns come from the draft's NormalizerConfig (settings
+COMPLAINTS_CONTRACT_PATTERN / COMPLAINTS_ACCOUNT_PATTERN); the first group, if any, is the number itself.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,8 @@ import re
 from normalizer.draft import Draft, add_unique
 from normalizer.phones import phones_in_text
 
-# Configurable through settings (COMPLAINTS_CONTRACT_PATTERN / COMPLAINTS_ACCOUNT_PATTERN);
-# the first group, if any, is the number itself.
-CONTRACT_PATTERN = re.compile(r"(?:договор\w*|contract)\s*(?:№|N|#|no\.?)?\s*(\d{2}-\d{6})", re.I)
-ACCOUNT_PATTERN = re.compile(r"(?:лицев\w*\s+сч[её]т\w*|л/с|ЛС|account)\s*(?:№|N|#)?\s*(\d{8,12})", re.I)
 
-
-def configure(contract: str | None = None, account: str | None = None) -> None:
-    global CONTRACT_PATTERN, ACCOUNT_PATTERN
-    if contract:
-        CONTRACT_PATTERN = re.compile(contract, re.I)
-    if account:
-        ACCOUNT_PATTERN = re.compile(account, re.I)
-
-
-def _numbers(pattern: re.Pattern[str], text: str) -> list[str]:
+def numbers_in_text(pattern: re.Pattern[str], text: str) -> list[str]:
     return [m.group(1) if m.groups() else m.group(0) for m in pattern.finditer(text)]
 
 
@@ -30,7 +21,7 @@ def identities_in_text(draft: Draft) -> None:
     ids = draft.identities
     for phone in phones_in_text(text):
         add_unique(ids.phones, phone)
-    for number in _numbers(CONTRACT_PATTERN, text):
+    for number in numbers_in_text(draft.config.contract_pattern, text):
         add_unique(ids.contract_numbers, number)
-    for number in _numbers(ACCOUNT_PATTERN, text):
+    for number in numbers_in_text(draft.config.account_pattern, text):
         add_unique(ids.account_numbers, number)

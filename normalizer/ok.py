@@ -3,7 +3,6 @@
 Sender -> identities.ok_ids (the numeric id, as the client directory keeps it) and display name;
 text plus one line per attachment ("[фото: <url>]": attachments are referenced, not fetched);
 reply_to = the chat (address "chat:…") and the message answered (mid); content_id = mid.
-Does nothing for other channels.
 """
 
 from __future__ import annotations
@@ -11,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from channels.base import BadSubmission, Channel
+from channels.base import BadSubmission
 from channels.ok import parse
 from normalizer.draft import Draft, add_unique
 from normalizer.event import ReplyTarget
@@ -50,8 +49,6 @@ def attachment_lines(attachments: Any) -> list[str]:
 
 def ok_message(draft: Draft) -> None:
     raw = draft.raw
-    if raw.channel is not Channel.OK:
-        return
     data = raw.payload
     mid, chat, user = parse.message_id(data), parse.chat_id(data), parse.user_id(data)
     if mid != raw.native_id:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from channels.base import BadSubmission, Channel
+from channels.base import BadSubmission
 from normalizer.draft import Draft, add_unique
 from normalizer.phones import to_e164
 
-STRUCTURED_CHANNELS = {Channel.PHONE, Channel.WEB}
-
 
 def structured_fields(draft: Draft) -> None:
-    if draft.raw.channel not in STRUCTURED_CHANNELS:
-        return
     payload = draft.raw.payload
     text = payload.get("text")
     if not isinstance(text, str) or not text.strip():

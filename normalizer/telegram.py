@@ -1,6 +1,6 @@
 """Step: a Telegram update (the Bot API's own JSON) -> sender, text, files by file_id, shared phone, reply target.
 
-Only new private messages are published (channels.telegram.parse.classify); does nothing for other channels.
+Only new private messages are published (channels.telegram.parse.classify).
 Files are referenced by file_id as text lines ("[фото: <file_id>]"): the staff see them, nothing is fetched.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.base import BadSubmission, Channel
+from channels.base import BadSubmission
 from normalizer.draft import Draft, add_unique
 from normalizer.event import ReplyTarget
 from normalizer.phones import to_e164
@@ -18,10 +18,7 @@ MAX_TEXT = 20_000  # a Telegram message is at most 4096 characters; bounds a for
 
 
 def telegram_message(draft: Draft) -> None:
-    raw = draft.raw
-    if raw.channel is not Channel.TELEGRAM:
-        return
-    message = raw.payload.get("message")
+    message = draft.raw.payload.get("message")
     if not isinstance(message, dict):
         raise BadSubmission("в обновлении Telegram нет сообщения / telegram update without a message")
     chat, sender = message.get("chat"), message.get("from")

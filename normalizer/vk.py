@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.base import BadSubmission, Channel
+from channels.base import BadSubmission
 from channels.vk.parse import check_event, message_of
 from normalizer.draft import Draft, add_unique
 from normalizer.event import RemoteAttachment, ReplyTarget
@@ -28,10 +28,7 @@ _LABELS = {
 
 
 def vk_message(draft: Draft) -> None:
-    raw = draft.raw
-    if raw.channel is not Channel.VK:
-        return
-    body = raw.payload
+    body = draft.raw.payload
     kind = body.get("type")
     check_event(body)
     obj = body["object"]

@@ -33,8 +33,12 @@ class HistoryEntry(BaseModel):
     note: str | None = None
 
 
-class Ticket(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TicketView(BaseModel):
+    """A ticket as the REST API and the staff pages read it (the ORM row is router.models.Ticket).
+
+    Published as the contract "Ticket"."""
+
+    model_config = ConfigDict(extra="forbid", title="Ticket")
     SCHEMA_VERSION: ClassVar[int] = 1
 
     schema_version: Literal[1] = 1

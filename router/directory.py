@@ -16,23 +16,10 @@ from normalizer.event import Identities
 from normalizer.phones import to_e164
 from router.models import Client, ClientIdentity, Staff
 
-# Most specific first: a contract number names a client; a shared phone may not.
-IDENTITY_ORDER: tuple[tuple[str, str], ...] = (
-    ("contract", "contract_numbers"),
-    ("account", "account_numbers"),
-    ("email", "emails"),
-    ("phone", "phones"),
-    ("telegram", "telegram_ids"),
-    ("vk", "vk_ids"),
-    ("ok", "ok_ids"),
-)
-
 
 def identity_pairs(identities: Identities) -> list[tuple[str, str]]:
-    pairs: list[tuple[str, str]] = []
-    for kind, attr in IDENTITY_ORDER:
-        pairs.extend((kind, value) for value in getattr(identities, attr))
-    return pairs
+    """(kind, value) of every identity, most specific first (Identities.KINDS)."""
+    return identities.pairs()
 
 
 def find_client_by_identities(session: Session, identities: Identities) -> Client | None:

@@ -56,7 +56,7 @@ class Client(Base):
 
 
 class ClientIdentity(Base):
-    """One way to recognise a client: phone (E.164), email, vk, ok, telegram, contract, account."""
+    """One way to recognise a client: a kind of normalizer.event.Identities.KINDS and its value."""
 
     __tablename__ = "client_identities"
     __table_args__ = (UniqueConstraint("kind", "value", name="uq_identity_kind_value"),)

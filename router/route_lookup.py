@@ -18,6 +18,7 @@ from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from channels.base import CHAT_CHANNELS
 from normalizer.event import ComplaintEvent
 from router.contracts import Clocks
 from router.directory import identity_pairs
@@ -120,12 +121,9 @@ class Known:
             self.content_tickets[key] = ticket
 
 
-CHAT_CHANNELS = frozenset({"vk", "ok", "telegram"})
-
-
 def conversation_key(event: ComplaintEvent) -> str | None:
     """"<channel>:<peer or chat id>" for a message in a chat channel, else None."""
-    if event.channel.value not in CHAT_CHANNELS or event.reply_to is None:
+    if event.channel not in CHAT_CHANNELS or event.reply_to is None:
         return None
     return f"{event.channel.value}:{event.reply_to.address}"[:128]
 

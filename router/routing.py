@@ -15,7 +15,7 @@ reopened for a dispute within the dispute window, else a new ticket is linked to
 Robots never make a ticket and are never answered; a bounce of our reply marks it bounced and
 alerts the ticket's manager.
 
-Chats (VK, OK, Telegram): the next message of a chat continues its open ticket. A social account
+Chats (channels.base.CHAT_CHANNELS): the next message of a chat continues its open ticket. A social account
 unknown to the directory gets a queue ticket and is asked for the contract number; once a message
 of it names a contract or a phone of a client, the account is linked to that client and the chat's
 queue tickets move to the personal manager.
@@ -32,6 +32,7 @@ from functools import cached_property
 
 from sqlalchemy.orm import Session
 
+from channels.base import CHAT_CHANNELS
 from normalizer.event import ComplaintEvent
 from router.assignment import Assigner, Assignment
 from router.calendar import BusinessCalendar, Deadlines
@@ -73,7 +74,6 @@ from router.workflow import Stage
 TICKET_EVENT_NAMESPACE = uuid.UUID("a3c2b1d0-0000-4e5f-8a9b-5eed0000000c")
 BOUNCE_KINDS = frozenset({"bounce", "mailer_daemon"})
 REASON_MAX = 500  # of a bounce's text, in the history and the alert
-SOCIAL_KINDS = frozenset({"vk", "ok", "telegram"})
 CONTACT_CATEGORY = "contact"  # a shared phone number, not a complaint by itself
 
 
@@ -206,7 +206,7 @@ class RoutingBatch:
         if client is None:
             return False
         new = [pair for pair in self.known.pairs[event.event_id]
-               if pair[0] in SOCIAL_KINDS and pair not in self.known.identities]
+               if pair[0] in CHAT_CHANNELS and pair not in self.known.identities]
         if not new:
             return False
         for kind, value in new:

@@ -9,10 +9,21 @@ from pathlib import Path
 import pytest
 
 from tests.support.postgres import PostgresServer, start_postgres
-from workers.gateway import WorkerSet
-from workers.nats_embedded import EmbeddedNats
-from workers.runtime import Database
-from workers.settings import Settings
+from workers.app.nats_embedded import EmbeddedNats
+from workers.app.runtime import Database
+from workers.app.settings import Settings
+from workers.app.worker_set import WorkerSet
+
+# Fixtures that start a server from a Debian package: their tests carry its marker, so that
+# `./scripts/test --fast` can leave them out (`-m "not postgres and not imap and not browser"`).
+SERVER_MARKERS = {"postgres_server": "postgres", "dovecot": "imap"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, marker in SERVER_MARKERS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(getattr(pytest.mark, marker))
 
 
 @pytest.fixture

@@ -8,18 +8,11 @@ stream dedups on the native id, the router on the Message-ID).
 
 from __future__ import annotations
 
-import base64
-import re
 from datetime import UTC, datetime
 
-from nats.js import JetStreamContext
-from nats.js.kv import KeyValue
 from pydantic import BaseModel, ConfigDict
 
-from channels.positions import open_bucket, read_value
-
-BUCKET = "EMAIL_CHECKPOINTS"
-_SAFE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+from channels.positions import PositionBucket, PositionStore
 
 
 class Checkpoint(BaseModel):
@@ -34,26 +27,11 @@ class Checkpoint(BaseModel):
     updated_at: datetime | None = None
 
 
-def checkpoint_key(mailbox: str) -> str:
-    """KV keys allow only a small alphabet: names outside it are base64url-encoded."""
-    if _SAFE_KEY.match(mailbox):
-        return mailbox
-    return "b64." + base64.urlsafe_b64encode(mailbox.encode()).decode().rstrip("=")
+def _encode(checkpoint: Checkpoint) -> bytes:
+    return checkpoint.model_copy(update={"updated_at": datetime.now(UTC)}).model_dump_json().encode()
 
 
-class CheckpointStore:
-    def __init__(self, kv: KeyValue) -> None:
-        self.kv = kv
-
-    @classmethod
-    async def open(cls, js: JetStreamContext, replicas: int = 1, bucket: str = BUCKET) -> CheckpointStore:
-        return cls(await open_bucket(js, bucket, replicas,
-                                     "IMAP intake checkpoints: (mailbox, UIDVALIDITY, last UID)"))
-
-    async def load(self, mailbox: str) -> Checkpoint | None:
-        value = await read_value(self.kv, checkpoint_key(mailbox))
-        return Checkpoint.model_validate_json(value) if value else None
-
-    async def save(self, checkpoint: Checkpoint) -> None:
-        stamped = checkpoint.model_copy(update={"updated_at": datetime.now(UTC)})
-        await self.kv.put(checkpoint_key(checkpoint.mailbox), stamped.model_dump_json().encode())
+CHECKPOINTS: PositionBucket[Checkpoint] = PositionBucket(
+    "EMAIL_CHECKPOINTS", "IMAP intake checkpoints: (mailbox, UIDVALIDITY, last UID)", _encode,
+    Checkpoint.model_validate_json)
+CheckpointStore = PositionStore[Checkpoint]  # keyed by the mailbox's name

@@ -1,4 +1,4 @@
-"""Settings models of the email channel (embedded in workers.settings.Settings)."""
+"""Settings models of the email channel (embedded in workers.app.settings.Settings)."""
 
 from __future__ import annotations
 

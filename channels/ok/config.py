@@ -1,4 +1,4 @@
-"""Settings of the OK.ru channel (embedded in workers.settings.Settings as `ok`).
+"""Settings of the OK.ru channel (embedded in workers.app.settings.Settings as `ok`).
 
 Where a webhook request comes from (`allowed_networks`, `trusted_proxies`):
 OK signs nothing, so a request is believed only when it reaches the secret URL path AND comes from

@@ -21,8 +21,8 @@ from channels.base import BadSubmission, RawSubmission
 from channels.ok import parse
 from channels.ok.api import OkApi, OkApiError, OkError
 from channels.ok.config import OkConfig
-from channels.ok.position import MarkerStore
 from channels.ok.webhook import METRICS, body_key
+from channels.positions import PositionStore, text_positions
 
 log = logging.getLogger("complaints.ok.longpoll")
 
@@ -31,8 +31,12 @@ Quarantine = Callable[[str, bytes, str], Awaitable[object]]
 BACKOFF = (1.0, 2.0, 5.0, 15.0, 30.0)
 
 
+MARKERS = text_positions("OK_LONGPOLL", "OK.ru long polling: the marker after the last published update")
+MARKER_KEY = "marker"
+
+
 class OkLongPoll:
-    def __init__(self, config: OkConfig, api: OkApi, markers: MarkerStore, publish: Publish,
+    def __init__(self, config: OkConfig, api: OkApi, markers: PositionStore[str], publish: Publish,
                  quarantine: Quarantine, stop: asyncio.Event | None = None,
                  backoff: tuple[float, ...] = BACKOFF) -> None:
         self.config = config
@@ -77,7 +81,7 @@ class OkLongPoll:
 
     async def poll_once(self) -> int:
         """One round; returns how many updates it handed off or recorded."""
-        marker = await self.markers.load()
+        marker = await self.markers.load(MARKER_KEY)
         result = await self.api.updates(marker, self.config.poll_count, self.config.poll_wait)
         updates = result.get("updates") or []
         if not isinstance(updates, list):
@@ -86,7 +90,7 @@ class OkLongPoll:
             await self._take(update)
         following = result.get("marker")
         if following is not None and str(following) != marker:
-            await self.markers.save(str(following))
+            await self.markers.save(MARKER_KEY, str(following))
         return len(updates)
 
     async def _take(self, update: Any) -> None:

@@ -20,10 +20,9 @@ import hmac
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from channels.base import BadSubmission, RawSubmission
+from channels.base import BadSubmission, RawSubmission, WebhookAnswer
 from channels.ok import parse
 from channels.ok.config import OkConfig
 from channels.ok.sources import allowed_source, source_address
@@ -36,16 +35,6 @@ Publish = Callable[[RawSubmission], Awaitable[bool]]  # True when the stream alr
 Quarantine = Callable[[str, bytes, str], Awaitable[object]]  # (reason, body, dedup key)
 
 
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    outcome: str
-
-    @property
-    def body(self) -> dict[str, object]:
-        return {"ok": self.status == 200, "outcome": self.outcome}
-
-
 def secret_matches(config: OkConfig, given: str) -> bool:
     expected = config.webhook_secret.get_secret_value() if config.webhook_secret else ""
     return bool(expected) and hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode())
@@ -55,19 +44,19 @@ def body_key(body: bytes) -> str:
     return "ok:body:" + hashlib.sha256(body).hexdigest()[:40]
 
 
-def _count(outcome: str, status: int) -> Answer:
+def _count(outcome: str, status: int) -> WebhookAnswer:
     METRICS[outcome] += 1
-    return Answer(status, outcome)
+    return WebhookAnswer(status, outcome)
 
 
 async def handle_webhook(
     config: OkConfig | None, secret: str, peer: str | None, forwarded_for: str | None,
     read_body: Callable[[], Awaitable[bytes]], publish: Publish, quarantine: Quarantine,
     received_at: datetime | None = None,
-) -> Answer:
+) -> WebhookAnswer:
     """The answer to one webhook request; the body is read only once the request is believed."""
     if config is None or config.mode != "webhook":
-        return Answer(404, "disabled")
+        return WebhookAnswer(404, "disabled")
     if not secret_matches(config, secret):
         log.warning("ok webhook: wrong secret path from %s", peer)
         return _count("forged_secret", 404)

@@ -1,4 +1,4 @@
-"""Settings of the Telegram channel (embedded in workers.settings.Settings as `telegram`)."""
+"""Settings of the Telegram channel (embedded in workers.app.settings.Settings as `telegram`)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,6 @@ back, and JetStream drops the ones already stored (Nats-Msg-Id on update_id).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import Any
 import aiohttp
 
 from channels.base import ChannelUnavailable
+from channels.stopping import unless_stopped
 from channels.telegram.bot import api_server
 from channels.telegram.config import TelegramConfig
 from channels.telegram.metrics import count
@@ -94,18 +94,7 @@ class PollingLoop:
 
     async def _fetch_unless_stopped(self) -> Sequence[dict[str, Any]] | None:
         """The long poll, abandoned when stop is set (None): nothing fetched then is lost, it is unconfirmed."""
-        fetching = asyncio.ensure_future(self.fetch(self.offset, self.config.poll_timeout))
-        stopping = asyncio.ensure_future(self.stop.wait())
-        try:
-            await asyncio.wait({fetching, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopping.cancel()
-        if not fetching.done():
-            fetching.cancel()
-            with contextlib.suppress(asyncio.CancelledError, GetUpdatesFailed):
-                await fetching
-            return None
-        return fetching.result()
+        return await unless_stopped(self.fetch(self.offset, self.config.poll_timeout), self.stop)
 
     async def handle_batch(self, updates: Sequence[dict[str, Any]]) -> bool:
         """Handle in order; stop at the first failure (it and the rest come back with the next fetch)."""

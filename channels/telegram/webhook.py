@@ -10,12 +10,11 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aiogram import Bot, Dispatcher
 
-from channels.base import BadSubmission, ChannelUnavailable
+from channels.base import BadSubmission, ChannelUnavailable, WebhookAnswer
 from channels.telegram.bot import Publish
 from channels.telegram.config import TelegramConfig
 from channels.telegram.metrics import count
@@ -29,12 +28,6 @@ MAX_BODY = 1_000_000  # bytes; Bot API updates are far smaller
 Quarantine = Callable[[bytes, str], Awaitable[object]]
 
 
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    detail: str
-
-
 def secret_matches(config: TelegramConfig, header: str | None) -> bool:
     expected = config.webhook_secret
     if expected is None or header is None:
@@ -43,11 +36,11 @@ def secret_matches(config: TelegramConfig, header: str | None) -> bool:
 
 
 async def handle_webhook(config: TelegramConfig, header: str | None, body: bytes, dp: Dispatcher, bot: Bot,
-                         publish: Publish, quarantine: Quarantine) -> Answer:
+                         publish: Publish, quarantine: Quarantine) -> WebhookAnswer:
     if not secret_matches(config, header):
         count("forged")
         log.warning("telegram: webhook call with %s secret token rejected", "no" if header is None else "a wrong")
-        return Answer(401, "unauthorized")
+        return WebhookAnswer(401, "unauthorized")
     received_at = datetime.now(UTC)
     try:
         if len(body) > MAX_BODY:
@@ -62,7 +55,7 @@ async def handle_webhook(config: TelegramConfig, header: str | None, body: bytes
         count("quarantined")
         await quarantine(body[:MAX_BODY], str(exc))
         log.warning("telegram: bad update quarantined: %s", exc)
-        return Answer(200, "quarantined")
+        return WebhookAnswer(200, "quarantined")
     except ChannelUnavailable as exc:
-        return Answer(503, str(exc))
-    return Answer(200, kind.value)
+        return WebhookAnswer(503, str(exc))
+    return WebhookAnswer(200, kind.value)

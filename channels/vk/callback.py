@@ -13,11 +13,10 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from channels.base import BadSubmission, RawSubmission
+from channels.base import BadSubmission, RawSubmission, WebhookAnswer
 from channels.vk.config import VkConfig
 from channels.vk.parse import parse_event
 
@@ -30,12 +29,6 @@ OK = "ok"
 MAX_BODY = 1024 * 1024  # VK events are small: a message is at most 4096 characters
 
 
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: str
-
-
 class Unavailable(RuntimeError):
     """The hand-off failed (no PubAck): answer so that VK resends."""
 
@@ -43,7 +36,7 @@ class Unavailable(RuntimeError):
 Publish = Callable[[RawSubmission], Awaitable[bool]]  # True when the stream already had it (duplicate)
 Quarantine = Callable[[bytes, str, str], Awaitable[None]]  # (body without secret, native id, reason)
 
-FORBIDDEN = Answer(403, "forbidden")
+FORBIDDEN = WebhookAnswer(403, "forbidden")
 
 
 def _authentic(config: VkConfig, body: dict[str, Any]) -> str | None:
@@ -61,7 +54,7 @@ def _authentic(config: VkConfig, body: dict[str, Any]) -> str | None:
 
 
 async def handle_callback(config: VkConfig, data: bytes, publish: Publish, quarantine: Quarantine,
-                          retry_counter: str | None = None, now: datetime | None = None) -> Answer:
+                          retry_counter: str | None = None, now: datetime | None = None) -> WebhookAnswer:
     try:
         body = json.loads(data)
     except (UnicodeDecodeError, ValueError):
@@ -91,25 +84,25 @@ async def handle_callback(config: VkConfig, data: bytes, publish: Publish, quara
         await quarantine(json.dumps(stored, ensure_ascii=False).encode(), native_id, str(exc))
         METRICS["quarantined"] += 1
         log.warning("vk callback: event %s of type %r quarantined: %s", event_id, kind, exc)
-        return Answer(200, OK)  # kept with the reason; a resend would not make it better
+        return WebhookAnswer(200, OK)  # kept with the reason; a resend would not make it better
 
     if parsed.action == "confirm":
         METRICS["confirmation"] += 1
         if not config.confirmation:
             log.error("vk callback: VK asks for the confirmation string, none is configured")
-            return Answer(500, "confirmation string not configured")
-        return Answer(200, config.confirmation)
+            return WebhookAnswer(500, "confirmation string not configured")
+        return WebhookAnswer(200, config.confirmation)
     if parsed.action == "ignore":
         METRICS["ignored"] += 1
         METRICS[f"ignored_{parsed.type}"] += 1
         log.info("vk callback: event %s of type %r recorded and ignored (%s)", event_id, parsed.type, parsed.reason)
-        return Answer(200, OK)
+        return WebhookAnswer(200, OK)
 
     assert parsed.raw is not None
     try:
         duplicate = await publish(parsed.raw)
     except Unavailable:
         METRICS["unavailable"] += 1
-        return Answer(503, "temporarily unavailable")
+        return WebhookAnswer(503, "temporarily unavailable")
     METRICS["duplicate" if duplicate else "accepted"] += 1
-    return Answer(200, OK)
+    return WebhookAnswer(200, OK)

@@ -1,4 +1,4 @@
-"""Settings of the VK channel (embedded in workers.settings.Settings as `vk`)."""
+"""Settings of the VK channel (embedded in workers.app.settings.Settings as `vk`)."""
 
 from __future__ import annotations
 

@@ -12,36 +12,17 @@ from __future__ import annotations
 from typing import Any
 
 import requests
-from nats.js import JetStreamContext
-from nats.js.kv import KeyValue
 from vk_api.bot_longpoll import VkBotLongPoll
 
-from channels.positions import open_bucket, read_value
+from channels.positions import text_positions
 from channels.vk.api import VkClient, VkUnavailable
 
-BUCKET = "VK_LONGPOLL"
+TS = text_positions("VK_LONGPOLL", "VK Bots Long Poll: the ts to resume from, per community")
 
 
-class TsStore:
+def ts_key(group_id: int) -> str:
     """Per community: the `ts` from which no event has been handed on yet."""
-
-    def __init__(self, kv: KeyValue) -> None:
-        self.kv = kv
-
-    @classmethod
-    async def open(cls, js: JetStreamContext, replicas: int = 1, bucket: str = BUCKET) -> TsStore:
-        return cls(await open_bucket(js, bucket, replicas, "VK Bots Long Poll: the ts to resume from, per community"))
-
-    @staticmethod
-    def key(group_id: int) -> str:
-        return f"group-{group_id}"
-
-    async def load(self, group_id: int) -> str | None:
-        value = await read_value(self.kv, self.key(group_id))
-        return value.decode() if value else None
-
-    async def save(self, group_id: int, ts: str) -> None:
-        await self.kv.put(self.key(group_id), ts.encode())
+    return f"group-{group_id}"
 
 
 class LongPoller(VkBotLongPoll):

@@ -1,6 +1,5 @@
 """Email normalization: one raw RFC 5322 mail (claim-check blob) -> the fields of a ComplaintEvent."""
 
-from normalizer.email.config import configure
 from normalizer.email.step import email_message
 
-__all__ = ["configure", "email_message"]
+__all__ = ["email_message"]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from normalizer.email import config
+from collections.abc import Set
 
 FAX_CATEGORY = "fax"
 
 
-def is_fax_gateway(address: str | None) -> bool:
-    if not address or not config.FAX_SENDERS:
+def is_fax_gateway(address: str | None, senders: Set[str]) -> bool:
+    """`senders`: lower-cased addresses (NormalizerConfig.fax_senders); "@domain" matches the whole domain."""
+    if not address or not senders:
         return False
-    return address in config.FAX_SENDERS or "@" + address.rpartition("@")[2] in config.FAX_SENDERS
+    return address in senders or "@" + address.rpartition("@")[2] in senders

@@ -1,19 +1,17 @@
 """Step: an email submission (raw mail in the blob store) -> subject, text, sender, threading, robots.
 
 Runs first for email, so the common steps (cleanup, identities in the text, ticket numbers,
-classification, language) then work on the mail's text as on any channel's. Does nothing for
-other channels.
+classification, language) then work on the mail's text as on any channel's. The caps and the fax
+gateways come from the draft's NormalizerConfig.
 """
 
 from __future__ import annotations
 
 from email.message import EmailMessage
 
-from channels.base import BadSubmission, Channel
+from channels.base import BadSubmission
 from channels.blobs import BlobStore
-from normalizer import identities as identity_patterns
 from normalizer.draft import Draft, add_unique
-from normalizer.email import config
 from normalizer.email.addresses import Mailbox, single_mailbox
 from normalizer.email.fax import FAX_CATEGORY, is_fax_gateway
 from normalizer.email.headers import decode_header_text, raw_header
@@ -23,6 +21,7 @@ from normalizer.email.quotes import split_reply, unquote
 from normalizer.email.robots import bounced_ids_in_text, robot_kind
 from normalizer.email.threading import own_message_id, referenced_ids, references_chain
 from normalizer.event import ReplyTarget
+from normalizer.identities import numbers_in_text
 from normalizer.phones import phones_in_text
 
 # Text beyond this is not read (the event keeps far less); bounds the work on a huge body.
@@ -30,14 +29,12 @@ MAX_BODY_CHARS = 200_000
 
 
 def email_message(draft: Draft) -> None:
-    raw = draft.raw
-    if raw.channel is not Channel.EMAIL:
-        return
+    raw, config = draft.raw, draft.config
     key = raw.payload.get("blob_key")
     if not isinstance(key, str):
         raise BadSubmission("в письме нет ключа исходника / email submission without a blob_key")
-    msg = parse_mail(_raw_mail(draft.blobs, key), config.LIMITS)
-    parts = walk_mail(msg, config.LIMITS)
+    msg = parse_mail(_raw_mail(draft.blobs, key), config.email_limits)
+    parts = walk_mail(msg, config.email_limits)
     blobs = draft.blobs
     assert blobs is not None  # _raw_mail checked it
 
@@ -55,7 +52,7 @@ def email_message(draft: Draft) -> None:
     draft.attachments = [attachment.store(blobs) for attachment in parts.attachments]
     body = "\n\n".join(parts.texts)[:MAX_BODY_CHARS]
 
-    if sender.address and is_fax_gateway(sender.address):
+    if sender.address and is_fax_gateway(sender.address, config.fax_senders):
         # The gateway is not the client: no identity, no answer; the scan channel takes the files.
         draft.identities.emails.remove(sender.address)
         draft.category = FAX_CATEGORY
@@ -104,5 +101,5 @@ def _identities_in_signature(draft: Draft, signature: str) -> None:
     """A signature is not the complaint, but its phone or contract number identifies the client."""
     for phone in phones_in_text(signature):
         add_unique(draft.identities.phones, phone)
-    for match in identity_patterns.CONTRACT_PATTERN.finditer(signature):
-        add_unique(draft.identities.contract_numbers, match.group(1) if match.groups() else match.group(0))
+    for number in numbers_in_text(draft.config.contract_pattern, signature):
+        add_unique(draft.identities.contract_numbers, number)

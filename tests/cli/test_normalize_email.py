@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from normalizer import identities as identity_patterns
-from normalizer.email import config
 from normalizer.event import ComplaintEvent
 from workers.cli import app
 
@@ -19,14 +16,11 @@ EXPECTED = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(autouse=True)
-def corpus_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def corpus_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     """The caps and fax gateway the corpus assumes, given the way an operator would: environment settings."""
     monkeypatch.setenv("COMPLAINTS_EMAIL_LIMITS", json.dumps(
         {"max_message_bytes": 1_000_000, "max_header_bytes": 16_384, "max_part_bytes": 100_000, "max_parts": 25}))
     monkeypatch.setenv("COMPLAINTS_FAX_GATEWAY_SENDERS", '["fax@fax.example.ru"]')
-    saved = config.LIMITS, config.FAX_SENDERS, identity_patterns.CONTRACT_PATTERN, identity_patterns.ACCOUNT_PATTERN
-    yield
-    config.LIMITS, config.FAX_SENDERS, identity_patterns.CONTRACT_PATTERN, identity_patterns.ACCOUNT_PATTERN = saved
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -14,7 +14,8 @@ from typer.testing import CliRunner, Result
 
 from channels.base import RawSubmission
 from normalizer.event import ComplaintEvent
-from router.contracts import OutboundMessage, Ticket, TicketEvent
+from router.contracts import OutboundMessage, TicketEvent
+from router.contracts import TicketView as Ticket
 from workers.cli import app
 
 DATA = Path(__file__).parents[1] / "data"

@@ -12,10 +12,10 @@ from typer.testing import CliRunner, Result
 
 from router.models import Client, Staff
 from router.passwords import verify_password
+from workers.app.demo import DEMO_CLIENTS, DEMO_STAFF
+from workers.app.runtime import Database
+from workers.app.settings import Settings
 from workers.cli import app
-from workers.demo import DEMO_CLIENTS, DEMO_STAFF
-from workers.runtime import Database
-from workers.settings import Settings
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from router.assignment import SUBSCRIBER_DEPARTMENT, choose_assignee
 from router.directory_import import ROLES
 from router.models import Client, Staff
 from router.passwords import verify_password
-from workers.demo import DEMO_PASSWORD, load_demo
-from workers.runtime import Database
+from workers.app.demo import DEMO_PASSWORD, load_demo
+from workers.app.runtime import Database
 
 pytestmark = pytest.mark.usefixtures("database_url")
 

@@ -12,7 +12,7 @@ from normalizer.event import Identities
 from router.directory import resolve_client
 from router.directory_import import ClientRow, ImportReport, describe_validation_error, import_clients
 from router.models import Client, ClientIdentity
-from workers.runtime import Database
+from workers.app.runtime import Database
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
@@ -286,7 +286,7 @@ async def test_a_conflict_the_check_missed_costs_only_its_row(
     async def nobody_owns_anything(session: object, rows: object) -> dict[tuple[str, str], str]:
         return {}
 
-    monkeypatch.setattr("router.directory_import._identity_owners", nobody_owns_anything)
+    monkeypatch.setattr("router.directory_import.clients._identity_owners", nobody_owns_anything)
     report = await import_clients(database.sessions, csv_bytes(
         "contract_number,name,segment,phones",
         "12-000002,Петров Пётр,individual,+79161110002",

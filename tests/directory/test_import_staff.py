@@ -8,7 +8,7 @@ from sqlalchemy import select
 from router.directory_import import import_staff, set_password
 from router.models import Staff
 from router.passwords import verify_password
-from workers.runtime import Database
+from workers.app.runtime import Database
 
 pytestmark = pytest.mark.usefixtures("database_url")
 

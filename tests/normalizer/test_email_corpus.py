@@ -15,19 +15,21 @@ import pytest
 from channels.base import BadSubmission
 from channels.blobs import MemoryBlobStore, blob_key
 from channels.email.submission import mail_native_id, store_mail
+from normalizer.config import NormalizerConfig
 from normalizer.event import ComplaintEvent
 from normalizer.pipeline import normalize
+from tests.normalizer.conftest import CHANNEL_STEPS
 
 CORPUS = Path(__file__).parents[1] / "data" / "email"
 EXPECTED: dict[str, dict[str, Any]] = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
 RECEIVED = datetime(2026, 11, 23, 7, 5, tzinfo=UTC)
 
 
-def normalize_mail(name: str) -> tuple[ComplaintEvent, MemoryBlobStore]:
+def normalize_mail(name: str, config: NormalizerConfig) -> tuple[ComplaintEvent, MemoryBlobStore]:
     blobs = MemoryBlobStore()
     raw = store_mail(blobs, (CORPUS / name).read_bytes(), native_id=mail_native_id("claims", 7, 1),
                      received_at=RECEIVED, origin={"mailbox": "claims", "uidvalidity": 7, "uid": 1})
-    return normalize(raw, blobs=blobs), blobs
+    return normalize(raw, config=config, channel_steps=CHANNEL_STEPS, blobs=blobs), blobs
 
 
 def test_corpus_is_complete() -> None:
@@ -36,15 +38,14 @@ def test_corpus_is_complete() -> None:
     assert len(files) >= 40
 
 
-@pytest.mark.usefixtures("corpus_config")
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_mail(name: str) -> None:
+def test_mail(name: str, corpus_config: NormalizerConfig) -> None:
     expected = EXPECTED[name]
     if "error" in expected:
         with pytest.raises(BadSubmission, match=expected["error"]):
-            normalize_mail(name)
+            normalize_mail(name, corpus_config)
         return
-    event, blobs = normalize_mail(name)
+    event, blobs = normalize_mail(name, corpus_config)
     data = (CORPUS / name).read_bytes()
 
     assert event.channel == "email" and event.text

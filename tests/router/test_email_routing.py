@@ -15,7 +15,7 @@ from router.calendar import BusinessCalendar
 from router.models import Delivery, Outbox, SentMessage, StaffAlert, Submission, Ticket, TicketHistory
 from router.routing import Outcome, RouteResult, RoutingPolicy, route_events
 from tests.support.directory import IVANOV, SIDOROVA, seed_directory
-from workers.runtime import Database
+from workers.app.runtime import Database
 
 pytestmark = pytest.mark.usefixtures("database_url")
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

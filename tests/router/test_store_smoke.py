@@ -1,6 +1,6 @@
 from sqlalchemy import inspect
 
-from workers.runtime import Database
+from workers.app.runtime import Database
 
 
 async def test_migrations_create_every_table(database: Database) -> None:

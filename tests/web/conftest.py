@@ -11,10 +11,10 @@ from fastapi import FastAPI
 from faststream.nats import NatsBroker
 from nats.js.errors import NotFoundError
 
-from workers.runtime import Database, declare_all_streams, make_broker
-from workers.settings import Settings
-from workers.shunt import jetstream_of
-from workers.streams import declare_streams
+from workers.app.runtime import Database, declare_all_streams, make_broker
+from workers.app.settings import Settings
+from workers.bus.shunt import jetstream_of
+from workers.bus.streams import declare_streams
 
 API_TOKEN = "test-token-lk"  # tests/conftest.py: api_tokens={"lk": "test-token-lk"}
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from router.models import CallbackTask, Client, ClientIdentity, Staff, Submission, Ticket, TicketHistory
 from router.passwords import hash_password
-from workers.runtime import Database
+from workers.app.runtime import Database
 
 REGISTERED_AT = datetime(2025, 11, 5, 7, 30, tzinfo=UTC)  # 10:30 in Moscow
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from router.models import SentMessage, StaffAlert
 from tests.web.conftest import csrf_of, login
 from tests.web.factories import add_client, add_staff, add_ticket
-from workers.runtime import Database
+from workers.app.runtime import Database
 
 pytestmark = pytest.mark.usefixtures("database_url")
 BOUNCED = "Ответ клиенту не доставлен: 550 5.1.1 mailbox unavailable"

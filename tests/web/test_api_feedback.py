@@ -16,9 +16,9 @@ from channels.base import Channel, RawSubmission, submission_id_for
 from router.models import ApiRequest
 from tests.web.conftest import API_TOKEN, connected_broker, last_intake, stream_count
 from tests.web.factories import add_ticket
-from workers.nats_embedded import EmbeddedNats
-from workers.runtime import Database
-from workers.settings import Settings
+from workers.app.nats_embedded import EmbeddedNats
+from workers.app.runtime import Database
+from workers.app.settings import Settings
 from workers.web import create_app
 
 # SQLite and a real PostgreSQL (datetimes, unique-key races behave differently).
@@ -226,7 +226,7 @@ async def test_nats_down_answers_503_and_a_retry_works(
     tmp_path: Path, settings: Settings, database: Database, broker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The INTAKE publish fails: 503, and the Idempotency-Key is free again for the retry."""
-    monkeypatch.setattr("workers.web.intake.PUBLISH_TIMEOUT", 1.0)
+    monkeypatch.setattr("workers.bus.publish.PUBLISH_TIMEOUT", 1.0)
     other_dir = tmp_path / "other-nats"
     other_dir.mkdir()
     server = EmbeddedNats(other_dir)

@@ -1,4 +1,4 @@
-"""GET /api/v1/tickets/{number} and /api/v1/tickets: router.contracts.Ticket JSON with aware clocks."""
+"""GET /api/v1/tickets/{number} and /api/v1/tickets: router.contracts.TicketView JSON with aware clocks."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from router.contracts import Ticket as TicketContract
+from router.contracts import TicketView
 from router.models import Ticket
 from tests.web.factories import REGISTERED_AT, add_client, add_staff, add_ticket
-from workers.runtime import Database
+from workers.app.runtime import Database
 
 # SQLite and a real PostgreSQL (datetimes, unique-key races behave differently).
 pytestmark = pytest.mark.usefixtures("database_url")
@@ -24,7 +24,7 @@ async def test_ticket_by_number(api: httpx.AsyncClient, database: Database) -> N
 
     response = await api.get("/api/v1/tickets/C-2025-000001")
     assert response.status_code == 200, response.text
-    ticket = TicketContract.model_validate(response.json())  # the published contract, extra="forbid"
+    ticket = TicketView.model_validate(response.json())  # the published contract, extra="forbid"
     assert ticket.number == "C-2025-000001"
     assert ticket.client_id == client.id and ticket.client_name == "Иванов Иван Иванович"
     assert ticket.assignee == "petrova" and ticket.queue == "subscriber"

@@ -10,8 +10,8 @@ from fastapi import FastAPI
 
 from tests.web.conftest import API_TOKEN, login
 from tests.web.factories import add_client, add_staff
-from workers.runtime import Database
-from workers.settings import Settings
+from workers.app.runtime import Database
+from workers.app.settings import Settings
 from workers.web import create_app
 from workers.web.privacy import DropQueryString
 
@@ -88,7 +88,7 @@ async def test_unexpected_errors_answer_500_without_details(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("row for +79161234567 is broken")
 
-    monkeypatch.setattr("workers.web.api_tickets.list_tickets", broken)
+    monkeypatch.setattr("workers.web.api.tickets.list_tickets", broken)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://t",
                                  headers={"Authorization": f"Bearer {API_TOKEN}"}) as client:

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from router.models import Staff
 from tests.web.conftest import csrf_of, login
 from tests.web.factories import add_staff
-from workers.runtime import Database
+from workers.app.runtime import Database
 
 PAGES = ["/", "/phone", "/phone?q=8916", "/phone/new", "/tickets/C-2025-000001", "/quarantine",
          "/submissions/6f1c5a52-8a0e-4c8e-9a57-3b1d1c0de001", "/api/openapi.json"]

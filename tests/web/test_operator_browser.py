@@ -22,7 +22,7 @@ from sqlalchemy import select
 from channels.phone import PHONE_REFUSAL_TEXT
 from router.models import Ticket
 from tests.web.factories import add_client, add_staff
-from workers.runtime import Database
+from workers.app.runtime import Database
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -12,7 +12,7 @@ from channels.base import Channel, RawSubmission, submission_id_for
 from channels.phone import PHONE_REFUSAL_TEXT
 from tests.web.conftest import csrf_of, last_intake, login, stream_count
 from tests.web.factories import add_client, add_staff
-from workers.runtime import Database
+from workers.app.runtime import Database
 
 IVANOV_PHONE = "+79161234567"
 REFUSAL_START = PHONE_REFUSAL_TEXT[:60]

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from router.models import CallbackTask, Delivery, TicketHistory
 from tests.web.conftest import csrf_of, login, stream_count
 from tests.web.factories import add_callback, add_client, add_staff, add_ticket
-from workers.runtime import Database
-from workers.shunt import ShuntEnvelope, jetstream_of
+from workers.app.runtime import Database
+from workers.bus.shunt import ShuntEnvelope, jetstream_of
 
 # SQLite and a real PostgreSQL (datetimes, unique-key races behave differently).
 pytestmark = pytest.mark.usefixtures("database_url")
@@ -142,3 +142,13 @@ async def test_quarantine_lists_and_replays(web: httpx.AsyncClient, database: Da
     twice = await web.post(f"/quarantine/{seq}/replay", data={"csrf_token": csrf_of(after.text)})
     assert twice.status_code == 303
     assert "уже не в карантине" in (await web.get("/quarantine")).text
+
+
+async def test_the_openapi_document_lists_every_rest_call(web: httpx.AsyncClient, database: Database) -> None:
+    """The document handed to API client developers holds the REST API, and only it."""
+    await add_staff(database, "petrova", role="manager")
+    await login(web, "petrova")
+    document = (await web.get("/api/openapi.json")).json()
+    assert {"/api/v1/feedback", "/api/v1/submissions/{submission_id}", "/api/v1/tickets/{number}",
+            "/api/v1/tickets"} <= set(document["paths"])
+    assert all(path.startswith("/api/v1/") for path in document["paths"])

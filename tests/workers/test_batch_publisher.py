@@ -10,7 +10,7 @@ import pytest
 from nats.aio.client import Client as NATS
 from nats.js.errors import NoStreamResponseError
 
-from workers.batching import BatchPublisher, Outgoing, SettleBehind, wait_settled
+from workers.bus.batching import BatchPublisher, Publication, SettleBehind, wait_settled
 
 
 @pytest.fixture
@@ -23,10 +23,10 @@ async def nc(nats_url: str) -> AsyncIterator[NATS]:
 
 async def test_each_message_gets_its_own_pub_ack_in_order(nc: NATS) -> None:
     results = await BatchPublisher(nc, timeout=5.0).publish([
-        Outgoing("t.a", b"1", {"Nats-Msg-Id": "one"}),
-        Outgoing("nowhere.at.all", b"2", {"Nats-Msg-Id": "two"}),  # no stream takes this subject
-        Outgoing("t.b", b"3", {"Nats-Msg-Id": "three"}),
-        Outgoing("t.a", b"1", {"Nats-Msg-Id": "one"}),  # a repeat: dropped by the stream
+        Publication("t.a", b"1", {"Nats-Msg-Id": "one"}),
+        Publication("nowhere.at.all", b"2", {"Nats-Msg-Id": "two"}),  # no stream takes this subject
+        Publication("t.b", b"3", {"Nats-Msg-Id": "three"}),
+        Publication("t.a", b"1", {"Nats-Msg-Id": "one"}),  # a repeat: dropped by the stream
     ])
     first, nowhere, third, again = results
     assert not isinstance(first, Exception) and (first.stream, first.seq) == ("T", 1)
@@ -37,9 +37,9 @@ async def test_each_message_gets_its_own_pub_ack_in_order(nc: NATS) -> None:
 
 async def test_a_refused_publish_is_that_message_failure_only(nc: NATS) -> None:
     results = await BatchPublisher(nc, timeout=5.0).publish([
-        Outgoing("t.a", b"fine", {"Nats-Msg-Id": "fine"}),
-        Outgoing("t.a", b"x" * (9 * 1024 * 1024), {"Nats-Msg-Id": "huge"}),  # over the server's max_payload
-        Outgoing("t.a", b"wrong stream", {"Nats-Msg-Id": "w", "Nats-Expected-Stream": "OTHER"}),
+        Publication("t.a", b"fine", {"Nats-Msg-Id": "fine"}),
+        Publication("t.a", b"x" * (9 * 1024 * 1024), {"Nats-Msg-Id": "huge"}),  # over the server's max_payload
+        Publication("t.a", b"wrong stream", {"Nats-Msg-Id": "w", "Nats-Expected-Stream": "OTHER"}),
     ])
     ok, too_big, wrong_stream = results
     assert not isinstance(ok, Exception)
@@ -59,7 +59,7 @@ async def test_a_missing_pub_ack_counts_as_a_failure() -> None:
         async def publish(self, *args: object, **kwargs: object) -> None:
             return None
 
-    [result] = await BatchPublisher(Silent(), timeout=0.1).publish([Outgoing("t.a", b"", {})])  # type: ignore[arg-type]
+    [result] = await BatchPublisher(Silent(), timeout=0.1).publish([Publication("t.a", b"", {})])  # type: ignore[arg-type]
     assert isinstance(result, TimeoutError)
 
 

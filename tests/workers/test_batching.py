@@ -10,8 +10,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from router.models import TicketCounter
-from workers.batching import process_batch
-from workers.runtime import Database
+from workers.app.runtime import Database
+from workers.bus.batching import process_batch
 
 pytestmark = pytest.mark.usefixtures("database_url")
 

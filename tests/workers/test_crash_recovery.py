@@ -11,13 +11,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from channels.base import Channel
-from channels.registry import ADAPTERS
+from channels.web import parse_feedback
 from router.models import Delivery, Outbox, Submission, Ticket
 from tests.support.waiting import eventually
-from workers.orphans import die_with_parent
-from workers.runtime import Database, make_broker, publish_submission
-from workers.settings import Settings
+from workers.app.orphans import die_with_parent
+from workers.app.runtime import Database, make_broker
+from workers.app.settings import Settings
+from workers.bus.publish import publish_submission
 
 N = 1500
 
@@ -42,13 +42,12 @@ async def test_sigkill_mid_batch_loses_nothing_and_duplicates_nothing(settings: 
     await broker.connect()
     try:
         # Let the worker declare the streams, then publish with up to 256 in flight.
-        from workers.runtime import Runtime, declare_all_streams
+        from workers.app.runtime import Runtime, declare_all_streams
 
         await declare_all_streams(broker, Runtime(settings).streams)
-        web = ADAPTERS[Channel.WEB]
         now = datetime.now(UTC)
         submissions = [
-            web.parse({"text": f"Жалоба номер {i}", "email": f"c{i}@example.ru"},
+            parse_feedback({"text": f"Жалоба номер {i}", "email": f"c{i}@example.ru"},
                       idempotency_key=f"crash-{i}", api_client="lk", received_at=now)
             for i in range(N)
         ]

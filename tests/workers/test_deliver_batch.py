@@ -15,8 +15,8 @@ from router.contracts import OutboundMessage
 from router.models import CallbackTask, Delivery, Outbox
 from router.routing import route_events
 from tests.support.directory import IVANOV, seed_directory
-from workers.deliver import deliver_batch
-from workers.runtime import Database
+from workers.app.runtime import Database
+from workers.stages.deliver import deliver_batch
 
 pytestmark = pytest.mark.usefixtures("database_url")
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

@@ -1,38 +1,33 @@
 """The email sender on a real aiosmtpd, a real nats-server and SQLite/PostgreSQL: headers, injection,
-the per-address cap, temporary failures retried without resending the rest, permanent ones recorded."""
+the per-address cap, temporary failures retried without resending the rest, an unreachable relay.
+
+A permanent refusal recorded on the ticket, and what every sender promises: tests/channels/email/test_contract.py."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from email import policy
 from email.header import decode_header, make_header
 from email.parser import BytesParser
 
-import nats
 import pytest
 from nats.js import JetStreamContext
-from nats.js.api import StreamConfig
 from sqlalchemy import select, update
 
 from channels.base import Channel
 from channels.email.config import SmtpConfig
 from normalizer.event import ComplaintEvent, Identities, ReplyTarget
-from router.calendar import BusinessCalendar
-from router.models import Client, Delivery, Outbox, SentMessage, TicketHistory
-from router.routing import route_events
+from router.models import Client, Delivery, SentMessage, TicketHistory
 from tests.support.directory import IVANOV, SIDOROVA, seed_directory
+from tests.support.outbound import NOW, Outbound, outbound_streams
 from tests.support.smtp import SmtpServer, smtp_server
-from workers.deliver import deliver_messages
-from workers.reliability import Settler, consumer_config
-from workers.runtime import Database
-from workers.senders.email import EmailSender, clean_subject, references, reply_subject, valid_address
-from workers.senders.registry import Senders
-from workers.settings import Settings
+from workers.app.runtime import Database
+from workers.app.settings import Settings
+from workers.channels.email.sender import EmailSender, clean_subject, references, reply_subject, valid_address
+from workers.channels.senders.selection import Senders
 
 pytestmark = pytest.mark.usefixtures("database_url")
-NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 DOMAIN = "claims.example.ru"
 
 
@@ -69,49 +64,8 @@ async def seeded(database: Database) -> Database:
 
 @pytest.fixture
 async def js(nats_url: str) -> AsyncIterator[JetStreamContext]:
-    nc = await nats.connect(nats_url)
-    jetstream = nc.jetstream()
-    await jetstream.add_stream(StreamConfig(name="OUTBOUND", subjects=["outbound.*"]))
-    await jetstream.add_stream(StreamConfig(name="SHUNT", subjects=["shunt.>"]))
-    yield jetstream
-    await nc.close()
-
-
-class Outbound:
-    """Routes mails, relays their replies to the OUTBOUND stream, pulls them like the deliver worker."""
-
-    def __init__(self, database: Database, js: JetStreamContext, settings: Settings, senders: Senders) -> None:
-        self.database, self.js, self.settings, self.senders = database, js, settings, senders
-        self.published = 0
-
-    async def route(self, *events: ComplaintEvent) -> list[int]:
-        await self.database.run_transaction(lambda s: route_events(s, events, BusinessCalendar(), NOW))
-        async with self.database.sessions() as session:
-            rows = (await session.execute(
-                select(Outbox.id, Outbox.subject, Outbox.payload).where(Outbox.subject.like("outbound.%"))
-                .order_by(Outbox.id).offset(self.published))).all()
-        for row_id, subject, payload in rows:
-            await self.js.publish(subject, json_bytes({**payload, "outbox_id": row_id}))
-        self.published += len(rows)
-        return [row_id for row_id, _, _ in rows]
-
-    async def deliver(self, expected: int) -> list[str]:
-        sub = await self.js.pull_subscribe("outbound.*", durable="deliver",
-                                           config=consumer_config(self.settings, "deliver"))
-        msgs = await sub.fetch(expected, timeout=10)
-        assert len(msgs) == expected
-        return await deliver_messages(msgs, self.database, self.senders,
-                                      Settler("deliver", self.settings, self.js))
-
-    async def pending(self) -> tuple[int, int]:
-        info = await self.js.consumer_info("OUTBOUND", "deliver")
-        return info.num_pending, info.num_ack_pending
-
-
-def json_bytes(payload: dict[str, object]) -> bytes:
-    import json
-
-    return json.dumps(payload, ensure_ascii=False).encode()
+    async with outbound_streams(nats_url) as jetstream:
+        yield jetstream
 
 
 async def rows(database: Database, model: type, *order: object) -> list:  # type: ignore[type-arg]
@@ -243,19 +197,3 @@ async def test_an_unreachable_relay_is_a_temporary_failure(
     await out.route(mail(1, IVANOV.email))
     assert await out.deliver(1) == ["retry"]
     assert await rows(seeded, Delivery) == [] and await rows(seeded, SentMessage) == []
-
-
-async def test_a_permanent_failure_is_recorded_on_the_ticket(
-    seeded: Database, js: JetStreamContext, settings: Settings, smtp: SmtpServer
-) -> None:
-    out = Outbound(seeded, js, settings, sender(smtp))
-    smtp.refuse("gone@example.org", "550 5.1.1 <gone@example.org>: User unknown")
-    [outbox_id] = await out.route(mail(1, "gone@example.org"))
-    assert await out.deliver(1) == ["failed"]
-    [delivery] = await rows(seeded, Delivery)
-    [sent] = await rows(seeded, SentMessage)
-    assert delivery.status == "failed" and "550 5.1.1" in (delivery.detail or "")
-    assert (sent.status, sent.outbox_id) == ("failed", outbox_id)
-    [note] = [h.note for h in await rows(seeded, TicketHistory, TicketHistory.id) if h.action == "reply_not_sent"]
-    assert note is not None and "User unknown" in note and note.startswith("Ответ клиенту")
-    assert smtp.attempts("gone@example.org") == 1 and await out.pending() == (0, 0)

@@ -7,16 +7,19 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from channels.base import Channel, RawSubmission
-from channels.registry import ADAPTERS
-from normalizer import normalize
+from channels.base import RawSubmission
+from channels.phone import parse_phone_form
+from channels.web import parse_feedback
+from normalizer import NormalizerConfig, normalize
 from router.models import CallbackTask, Client, Delivery, Outbox, Submission, Ticket, TicketHistory
 from router.timeutil import aware
 from tests.support.directory import IVANOV, SIDOROVA, seed_directory
 from tests.support.waiting import eventually
-from workers.gateway import WorkerSet
-from workers.runtime import Database, publish_submission
-from workers.shunt import jetstream_of
+from workers.app.runtime import Database
+from workers.app.worker_set import WorkerSet
+from workers.bus.publish import publish_submission
+from workers.bus.shunt import jetstream_of
+from workers.channels.registry import normalizer_steps
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
@@ -28,11 +31,11 @@ async def directory(database: Database) -> None:
 
 
 def web_submission(key: str, **fields: str) -> RawSubmission:
-    return ADAPTERS[Channel.WEB].parse(fields, idempotency_key=key, api_client="lk", received_at=datetime.now(UTC))
+    return parse_feedback(fields, idempotency_key=key, api_client="lk", received_at=datetime.now(UTC))
 
 
 def phone_submission(key: str, operator: str = "op.anna", **fields: object) -> RawSubmission:
-    return ADAPTERS[Channel.PHONE].parse(
+    return parse_phone_form(
         fields, idempotency_key=key, operator_id=operator, received_at=datetime.now(UTC)
     )
 
@@ -123,7 +126,7 @@ async def test_same_submission_published_three_times_makes_one_ticket(
     await js.publish("intake.raw.web", raw.model_dump_json().encode(), headers={"Nats-Msg-Id": "late-resend"})
     await eventually(lambda: _drained(pipeline, "INTAKE", "normalize", 2))
     # ...and past that one too, the router's unique native id still holds.
-    event = normalize(raw)
+    event = normalize(raw, config=NormalizerConfig.from_settings(pipeline.settings), channel_steps=normalizer_steps())
     await js.publish("complaints.normalized", event.model_dump_json().encode(), headers={"Nats-Msg-Id": "late"})
     await eventually(lambda: _drained(pipeline, "COMPLAINTS", "route", 2))
     await eventually(lambda: count(database, Delivery))

@@ -9,15 +9,15 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, text
 from typer.testing import CliRunner
 
-from channels.base import Channel
-from channels.registry import ADAPTERS
+from channels.web import parse_feedback
 from router.models import Submission, Ticket
 from tests.support.waiting import eventually
+from workers.app.runtime import Database
+from workers.app.settings import Settings
+from workers.app.worker_set import WorkerSet
+from workers.bus.publish import publish_submission
+from workers.bus.shunt import jetstream_of, list_shunted
 from workers.cli import app
-from workers.gateway import WorkerSet
-from workers.runtime import Database, publish_submission
-from workers.settings import Settings
-from workers.shunt import jetstream_of, list_shunted
 
 
 async def shunted(pipeline: WorkerSet, stage: str) -> list:
@@ -63,7 +63,7 @@ async def test_transient_failure_gives_up_to_shunt_then_replay_creates_the_ticke
             "CREATE TRIGGER maintenance BEFORE INSERT ON tickets "
             "BEGIN SELECT RAISE(ABORT, 'tickets table under maintenance'); END"
         ))
-    raw = ADAPTERS[Channel.WEB].parse({"text": "Пропал интернет", "phone": "+79161234567"},
+    raw = parse_feedback({"text": "Пропал интернет", "phone": "+79161234567"},
                                       idempotency_key="transient", api_client="lk", received_at=datetime.now(UTC))
     await publish_submission(pipeline.broker, raw)
 
@@ -88,8 +88,8 @@ async def test_transient_failure_gives_up_to_shunt_then_replay_creates_the_ticke
 
 
 async def test_a_record_from_a_channel_edge_is_shown_but_not_replayed(pipeline: WorkerSet, settings: Settings) -> None:
-    from channels.email.intake import UnreadableMail
-    from workers.email_intake import record_unreadable
+    from channels.email.mailbox import UnreadableMail
+    from workers.channels.email.process import record_unreadable
 
     js = jetstream_of(pipeline.broker)
     mail = UnreadableMail(mailbox="claims", folder="INBOX", uidvalidity=7, uid=42,

@@ -9,7 +9,11 @@ app = typer.Typer(help="Приём претензий: шлюз обращени
 
 def _register() -> None:
     # Each module adds its commands to `app` (or a sub-app) when imported.
-    from workers.cli import directory, ok, run, shunt, telegram, tools  # noqa: F401
+    from workers.channels.registry import cli_apps
+    from workers.cli import directory, run, shunt, tools  # noqa: F401
+
+    for name, channel_app in cli_apps():  # `complaints <channel> ...`
+        app.add_typer(channel_app, name=name)
 
 
 _register()

@@ -18,10 +18,10 @@ from channels.phone import phone_filing_allowed
 from router.directory import find_clients, staff_by_login
 from router.directory_import import IDENTITY_LABELS, ImportReport, import_clients, import_staff, set_password
 from router.models import Staff
+from workers.app.labels import BUILDING_TITLES, ROLE_TITLES, SEGMENT_TITLES
+from workers.app.runtime import Database
+from workers.app.settings import Settings
 from workers.cli import app
-from workers.labels import BUILDING_TITLES, ROLE_TITLES, SEGMENT_TITLES
-from workers.runtime import Database
-from workers.settings import Settings
 
 clients_app = typer.Typer(help="Справочник клиентов / client directory", no_args_is_help=True)
 staff_app = typer.Typer(help="Сотрудники / staff", no_args_is_help=True)

@@ -11,12 +11,12 @@ import typer
 from rich.console import Console
 from rich.panel import Panel
 
+from workers.app.logs import setup_logging
+from workers.app.runtime import Database, NatsNotRunning
+from workers.app.settings import Settings
+from workers.app.worker_set import WORKER_NAMES, WorkerSet
+from workers.channels.registry import INTAKE_NAMES, build_intake
 from workers.cli import app
-from workers.gateway import WORKER_NAMES, WorkerSet
-from workers.intakes import INTAKE_NAMES, INTAKES
-from workers.logs import setup_logging
-from workers.runtime import Database, NatsNotRunning
-from workers.settings import Settings
 
 console = Console(stderr=True)
 
@@ -26,7 +26,7 @@ async def _migrate(settings: Settings, demo: bool) -> None:
     try:
         await database.migrate()
         if demo:
-            from workers.demo import load_demo
+            from workers.app.demo import load_demo
 
             report = await load_demo(database)
             console.print(report.summary())
@@ -54,8 +54,8 @@ async def _run_workers(settings: Settings, names: tuple[str, ...]) -> None:
         if workers:
             await running.enter_async_context(WorkerSet(settings, workers))
         for name in names:
-            if name in INTAKES:
-                await running.enter_async_context(INTAKES[name].build(settings))
+            if name in INTAKE_NAMES:
+                await running.enter_async_context(build_intake(name, settings))
         await stop.wait()
 
 
@@ -94,7 +94,7 @@ def up(
     demo: Annotated[bool, typer.Option(help="загрузить демонстрационный справочник / load the demo directory")] = False,
 ) -> None:
     """Запустить весь шлюз: NATS, обработчики и веб-интерфейс / run the whole gateway (Ctrl-C stops it)."""
-    from workers.supervisor import Supervisor
+    from workers.app.supervisor import Supervisor
 
     setup_logging()
     settings = Settings()

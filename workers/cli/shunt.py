@@ -12,10 +12,10 @@ from nats.js import JetStreamContext
 from rich.console import Console
 from rich.table import Table
 
+from workers.app.runtime import make_broker, resolve_nats_url
+from workers.app.settings import Settings
+from workers.bus.shunt import NotReplayable, get_shunted, jetstream_of, list_shunted, replay
 from workers.cli import app
-from workers.runtime import make_broker, resolve_nats_url
-from workers.settings import Settings
-from workers.shunt import NotReplayable, get_shunted, jetstream_of, list_shunted, replay
 
 shunt_app = typer.Typer(help="Карантин (SHUNT): сообщения, которые не удалось обработать")
 app.add_typer(shunt_app, name="shunt")

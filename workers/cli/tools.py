@@ -14,19 +14,20 @@ from pydantic import BaseModel, ValidationError
 from channels.base import BadSubmission, Channel, RawSubmission
 from channels.blobs import BlobStore, MemoryBlobStore
 from channels.email.submission import mail_submission
-from channels.registry import ADAPTERS
-from normalizer import email as email_normalizer
-from normalizer import identities as identity_patterns
+from channels.phone import parse_phone_form
+from channels.web import parse_feedback
+from normalizer.config import NormalizerConfig
 from normalizer.event import ComplaintEvent
 from normalizer.pipeline import normalize
-from router.contracts import OutboundMessage, Ticket, TicketEvent
+from router.contracts import OutboundMessage, TicketEvent, TicketView
+from workers.app.settings import Settings
+from workers.channels.registry import normalizer_steps
 from workers.cli import app
-from workers.settings import Settings
 
 CONTRACTS: dict[str, type[BaseModel]] = {
     "RawSubmission": RawSubmission,
     "ComplaintEvent": ComplaintEvent,
-    "Ticket": Ticket,
+    "Ticket": TicketView,
     "TicketEvent": TicketEvent,
     "OutboundMessage": OutboundMessage,
 }
@@ -99,16 +100,15 @@ def submission_from_file(file: Path, channel: Channel | None, api_client: str, o
         return raw
     if channel is None:
         raise BadSubmission("для данных канала укажите --channel / give --channel for a channel payload")
-    adapter = ADAPTERS.get(channel)
-    if adapter is None:
-        known = ", ".join(sorted(ADAPTERS))
-        raise BadSubmission(
-            f"у канала «{channel}» нет разбора данных: подайте целый RawSubmission; разбор есть у: {known} / "
-            f"no adapter for {channel}: give a whole RawSubmission"
-        )
     received_at = datetime.fromtimestamp(file.stat().st_mtime, tz=UTC)
-    return adapter.parse(
-        data, idempotency_key=file.name, api_client=api_client, operator_id=operator, received_at=received_at
+    # The structured forms have a parser of their own; the platforms' payloads come in a RawSubmission.
+    if channel is Channel.PHONE:
+        return parse_phone_form(data, idempotency_key=file.name, operator_id=operator, received_at=received_at)
+    if channel is Channel.WEB:
+        return parse_feedback(data, idempotency_key=file.name, api_client=api_client, received_at=received_at)
+    raise BadSubmission(
+        f"у канала «{channel}» нет разбора данных: подайте целый RawSubmission; разбор есть у: phone, web / "
+        f"no adapter for {channel}: give a whole RawSubmission"
     )
 
 
@@ -122,9 +122,8 @@ def normalize_file(
     operator: str | None = typer.Option(None, help="Логин оператора для phone"),
 ) -> None:
     """Показать ComplaintEvent, в который нормализатор превратит файл / normalize a submission file."""
-    settings = Settings()  # the same patterns, caps and fax gateways as the normalize worker
-    identity_patterns.configure(settings.contract_pattern, settings.account_pattern)
-    email_normalizer.configure(settings.email_limits, settings.fax_gateway_senders)
+    # The same patterns, caps and fax gateways as the normalize worker, and the same channel steps.
+    config = NormalizerConfig.from_settings(Settings())
     blobs = MemoryBlobStore()  # raw mail and attachments stay in memory: nothing is written
     try:
         if is_raw_mail(file, channel):
@@ -133,7 +132,7 @@ def normalize_file(
             raw = mail_from_file(file, blobs)
         else:
             raw = submission_from_file(file, channel, api_client, operator)
-        event = normalize(raw, blobs=blobs)
+        event = normalize(raw, config=config, channel_steps=normalizer_steps(), blobs=blobs)
     except BadSubmission as exc:
         raise _fail(f"обращение не может быть обработано / bad submission: {exc}") from None
     typer.echo(event.model_dump_json(indent=2))

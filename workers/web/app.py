@@ -14,25 +14,19 @@ from faststream.nats import NatsBroker
 from nats.errors import Error as NatsError
 from starlette.middleware.sessions import SessionMiddleware
 
-from workers.runtime import Database, open_broker
-from workers.settings import Settings
-from workers.web import (
-    api,
-    api_tickets,
-    auth,
-    health,
-    metrics,
-    ok_webhook,
-    operator_pages,
-    phone_pages,
-    quarantine_pages,
-    schema,
-    submission_pages,
-    telegram_webhook,
-    tickets_pages,
-    vk_callback,
-)
+from workers.app.runtime import Database, open_broker
+from workers.app.settings import Settings
+from workers.channels.registry import webhook_routers
+from workers.web import auth, health, metrics
+from workers.web.api import feedback as api
+from workers.web.api import schema
+from workers.web.api import tickets as api_tickets
 from workers.web.errors import install_error_handlers
+from workers.web.pages import phone as phone_pages
+from workers.web.pages import quarantine as quarantine_pages
+from workers.web.pages import start as operator_pages
+from workers.web.pages import submission as submission_pages
+from workers.web.pages import ticket as tickets_pages
 from workers.web.privacy import install_access_log_filter
 from workers.web.templating import make_templates
 
@@ -77,7 +71,7 @@ def create_app(settings: Settings, database: Database | None = None, broker: Nat
         title="Приём претензий",
         description="Operator UI (phone channel) and REST API (web channel) of the complaint intake gateway",
         lifespan=_lifespan(settings),
-        # The schema is served to logged-in staff by workers.web.schema (no CDN-hosted Swagger UI).
+        # The schema is served to logged-in staff by workers.web.api.schema (no CDN-hosted Swagger UI).
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
@@ -99,8 +93,10 @@ def create_app(settings: Settings, database: Database | None = None, broker: Nat
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (health, auth, api, api_tickets, operator_pages, phone_pages, submission_pages,
-                   tickets_pages, quarantine_pages, schema, vk_callback, ok_webhook, telegram_webhook, metrics):
+                   tickets_pages, quarantine_pages, schema, metrics):
         app.include_router(module.router)
+    for router in webhook_routers():
+        app.include_router(router)
     install_access_log_filter()
     if settings.session_secret.get_secret_value() == "change-me-in-production":
         log.warning("web: COMPLAINTS_SESSION_SECRET is the default; set a long random value")

@@ -9,8 +9,8 @@ from fastapi import Depends, Request
 from faststream.nats import NatsBroker
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from workers.runtime import Database
-from workers.settings import Settings
+from workers.app.runtime import Database
+from workers.app.settings import Settings
 from workers.web.errors import ApiError, PageError
 
 SERVICE_DOWN_RU = "Сервис временно недоступен: повторите попытку через минуту."
@@ -18,7 +18,8 @@ SERVICE_DOWN_EN = "The service is temporarily unavailable: retry in a minute."
 
 
 def settings_of(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def database_of(request: Request) -> Database:

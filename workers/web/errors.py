@@ -97,9 +97,10 @@ def _is_api(request: Request) -> bool:
 
 def error_page(request: Request, error: PageError) -> Response:
     templates = request.app.state.templates
-    return templates.TemplateResponse(
+    response: Response = templates.TemplateResponse(
         request, "error.html", {"error": error}, status_code=error.status
     )
+    return response
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from workers.shunt import jetstream_of
+from workers.bus.shunt import jetstream_of
 
 log = logging.getLogger(__name__)
 

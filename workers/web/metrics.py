@@ -1,5 +1,5 @@
 """GET /metrics (no auth, Prometheus text format): what the channel endpoints of this web process counted,
-forged requests above all (VK bad secret or group, OK bad path or source address, Telegram bad token)."""
+forged requests above all (a bad secret, token, path or source address)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,10 @@ from collections import Counter
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
-from channels.ok.webhook import METRICS as OK_WEBHOOK
-from channels.telegram.metrics import COUNTERS as TELEGRAM
-from channels.vk.callback import METRICS as VK_CALLBACK
+from workers.channels.registry import webhook_counters
 
 router = APIRouter()
-COUNTERS: dict[str, Counter[str]] = {"vk": VK_CALLBACK, "ok": OK_WEBHOOK, "telegram": TELEGRAM}
+COUNTERS: dict[str, Counter[str]] = webhook_counters()
 
 
 def exposition(counters: dict[str, Counter[str]]) -> str:

@@ -13,8 +13,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from router.timeutil import aware, utcnow
-from workers import labels
-from workers.settings import Settings
+from workers.app import labels
+from workers.app.settings import Settings
 from workers.web.csrf import csrf_token
 from workers.web.roles import can_see_quarantine
 

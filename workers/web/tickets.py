@@ -1,4 +1,4 @@
-"""Ticket reads shared by the staff pages and the REST API; rows become router.contracts.Ticket."""
+"""Ticket reads shared by the staff pages and the REST API; rows become router.contracts.TicketView."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.contracts import TICKET_NUMBER_PATTERN, Clocks, HistoryEntry
-from router.contracts import Ticket as TicketContract
+from router.contracts import TICKET_NUMBER_PATTERN, Clocks, HistoryEntry, TicketView
 from router.models import Client, Ticket, TicketHistory
 from router.timeutil import aware
 from router.workflow import Stage
@@ -39,8 +38,8 @@ def _stage(value: str | None) -> Stage | None:
     return Stage(value) if value else None
 
 
-def to_contract(ticket: Ticket, client_name: str | None, history: Sequence[TicketHistory]) -> TicketContract:
-    return TicketContract(
+def to_contract(ticket: Ticket, client_name: str | None, history: Sequence[TicketHistory]) -> TicketView:
+    return TicketView(
         number=ticket.number,
         client_id=ticket.client_id,
         client_name=client_name,
@@ -68,7 +67,7 @@ def to_contract(ticket: Ticket, client_name: str | None, history: Sequence[Ticke
     )
 
 
-async def ticket_contract(session: AsyncSession, ticket: Ticket) -> TicketContract:
+async def ticket_contract(session: AsyncSession, ticket: Ticket) -> TicketView:
     client = await session.get(Client, ticket.client_id) if ticket.client_id is not None else None
     return to_contract(ticket, client.name if client else None, await history_of(session, ticket.id))
 

@@ -1,4 +1,4 @@
-"""Email channel fixtures: a real dovecot, and a harness running MailboxIntake loops on the real nats-server."""
+"""Email channel fixtures: a real dovecot, and a harness running MailboxLoop loops on the real nats-server."""
 
 from __future__ import annotations
 
@@ -15,14 +15,15 @@ from nats.js.errors import NotFoundError
 
 from channels.base import RawSubmission
 from channels.blobs import FileBlobStore
-from channels.email.checkpoint import Checkpoint, CheckpointStore
+from channels.email.checkpoint import CHECKPOINTS, Checkpoint, CheckpointStore
 from channels.email.config import MailboxConfig
-from channels.email.intake import MailboxIntake, UnreadableMail
+from channels.email.mailbox import MailboxLoop, UnreadableMail
+from channels.positions import PositionStore
 from tests.support.dovecot import DovecotServer, start_dovecot
-from workers.email_intake import publish_mail, record_unreadable
-from workers.runtime import declare_all_streams, make_broker
-from workers.shunt import jetstream_of
-from workers.streams import declare_streams
+from workers.app.runtime import declare_all_streams, make_broker
+from workers.bus.shunt import jetstream_of
+from workers.bus.streams import declare_streams
+from workers.channels.email.process import publish_mail, record_unreadable
 
 
 @pytest.fixture
@@ -30,6 +31,12 @@ def dovecot() -> Iterator[DovecotServer]:
     server = start_dovecot()
     yield server
     server.cleanup()
+
+
+@pytest.fixture
+def platform(dovecot: DovecotServer) -> DovecotServer:
+    """The platform the channel contracts (tests/channels/contract/) talk to: a real dovecot."""
+    return dovecot
 
 
 def mailbox_config(server: DovecotServer, user: str = "claims", **overrides: object) -> MailboxConfig:
@@ -51,18 +58,26 @@ def mail(subject: str = "Нет интернета", body: str = "Второй �
     ).encode()
 
 
+def make_unreadable(dovecot: DovecotServer, marker: bytes) -> None:
+    """The stored mail containing `marker` can no longer be read by dovecot's mail process (never root)."""
+    mail_dir = dovecot.base / "mail" / "claims"
+    [path] = [p for p in mail_dir.glob("*/*") if p.is_file() and p.parent.name in ("cur", "new")
+              and marker in p.read_bytes()]
+    path.chmod(0)
+
+
 @dataclass
 class IntakeHarness:
-    """MailboxIntake loops on a real NATS (streams declared), publishing like the email worker does."""
+    """MailboxLoop loops on a real NATS (streams declared), publishing like the email worker does."""
 
     js: JetStreamContext
     checkpoints: CheckpointStore
     blobs: FileBlobStore
     unreadable: list[UnreadableMail] = field(default_factory=list)
     acks: list[PubAck] = field(default_factory=list)
-    running: list[tuple[MailboxIntake, asyncio.Task[None]]] = field(default_factory=list)
+    running: list[tuple[MailboxLoop, asyncio.Task[None]]] = field(default_factory=list)
 
-    def make(self, config: MailboxConfig, **kwargs: object) -> MailboxIntake:
+    def make(self, config: MailboxConfig, **kwargs: object) -> MailboxLoop:
         js = self.js
 
         async def publish(raw: RawSubmission) -> object:
@@ -75,14 +90,14 @@ class IntakeHarness:
             return await record_unreadable(js, item)
 
         kwargs.setdefault("imap_timeout", 5.0)
-        return MailboxIntake(config, self.blobs, self.checkpoints, publish, quarantine, **kwargs)  # type: ignore[arg-type]
+        return MailboxLoop(config, self.blobs, self.checkpoints, publish, quarantine, **kwargs)  # type: ignore[arg-type]
 
-    def start(self, config: MailboxConfig, **kwargs: object) -> MailboxIntake:
+    def start(self, config: MailboxConfig, **kwargs: object) -> MailboxLoop:
         intake = self.make(config, **kwargs)
         self.running.append((intake, asyncio.create_task(intake.run())))
         return intake
 
-    async def stop(self, intake: MailboxIntake) -> None:
+    async def stop(self, intake: MailboxLoop) -> None:
         for item in list(self.running):
             if item[0] is intake:
                 intake.stop.set()
@@ -116,7 +131,7 @@ async def harness(nats_url: str, tmp_path: Path) -> AsyncIterator[IntakeHarness]
     await broker.connect()
     await declare_all_streams(broker, declare_streams(24 * 3600.0))
     js = jetstream_of(broker)
-    result = IntakeHarness(js, await CheckpointStore.open(js), FileBlobStore(tmp_path / "blobs"))
+    result = IntakeHarness(js, await PositionStore.open(js, CHECKPOINTS), FileBlobStore(tmp_path / "blobs"))
     try:
         yield result
     finally:

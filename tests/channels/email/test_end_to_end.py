@@ -12,22 +12,24 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from channels.base import RawSubmission
 from channels.email.config import SmtpConfig
 from channels.email.submission import mail_native_id, store_mail
 from router.models import Outbox, Submission, Ticket, TicketHistory
 from tests.channels.email.conftest import mailbox_config
-from tests.support.directory import IVANOV, seed_directory
+from tests.support.directory import IVANOV
 from tests.support.dovecot import DovecotServer
+from tests.support.gateway import seeded_gateway
 from tests.support.smtp import SmtpServer, smtp_server
+from tests.support.store import count
 from tests.support.waiting import eventually
-from workers.email_intake import EmailIntake, publish_mail
-from workers.gateway import WorkerSet
-from workers.runtime import Database
-from workers.settings import Settings
-from workers.shunt import ShuntedMessage, jetstream_of, list_shunted
+from workers.app.runtime import Database
+from workers.app.settings import Settings
+from workers.app.worker_set import WorkerSet
+from workers.bus.shunt import ShuntedMessage, jetstream_of, list_shunted
+from workers.channels.email.process import EmailProcess, publish_mail
 
 pytestmark = pytest.mark.usefixtures("database_url")
 CLAIMS = "claims@operator.example.ru"
@@ -49,15 +51,13 @@ def email_settings(settings: Settings, dovecot: DovecotServer, smtp: SmtpServer)
 
 @pytest.fixture
 async def gateway(email_settings: Settings, database: Database, nats_url: str) -> AsyncIterator[WorkerSet]:
-    async with database.sessions() as session, session.begin():
-        await seed_directory(session)
-    async with WorkerSet(email_settings, database=database, nats_url=nats_url) as workers:
+    async with seeded_gateway(email_settings, database, nats_url) as workers:
         yield workers
 
 
 @pytest.fixture
-async def intake(gateway: WorkerSet, email_settings: Settings, nats_url: str) -> AsyncIterator[EmailIntake]:
-    async with EmailIntake(email_settings, nats_url) as running:
+async def intake(gateway: WorkerSet, email_settings: Settings, nats_url: str) -> AsyncIterator[EmailProcess]:
+    async with EmailProcess(email_settings, nats_url) as running:
         yield running
 
 
@@ -68,11 +68,6 @@ def mail(subject: str, body: str, *, message_id: str, sender: str = IVANOV.email
         "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
         f"{body}\r\n"
     ).encode()
-
-
-async def count(database: Database, model: type, *where: object) -> int:
-    async with database.sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
 async def submission(database: Database, content_id: str) -> Submission | None:
@@ -89,7 +84,7 @@ async def ticket_of(database: Database, content_id: str) -> Ticket | None:
 
 
 async def test_mail_becomes_a_ticket_with_a_threaded_reply_and_follow_ups_thread(
-    intake: EmailIntake, dovecot: DovecotServer, smtp: SmtpServer, database: Database
+    intake: EmailProcess, dovecot: DovecotServer, smtp: SmtpServer, database: Database
 ) -> None:
     first_id = f"<{uuid.uuid4().hex}@mail.example.ru>"
     await dovecot.append_async(mail("Нет интернета", "Второй день нет интернета по адресу Ленина 1.",
@@ -153,7 +148,7 @@ async def test_mail_published_again_after_a_crash_or_new_uidvalidity_makes_one_t
     await eventually(lambda: ticket_of(database, message_id))
 
     # After the restart the intake publishes it again (same Nats-Msg-Id: JetStream drops it) and marks it.
-    async with EmailIntake(email_settings, nats_url):
+    async with EmailProcess(email_settings, nats_url):
         await eventually(lambda: _async(dovecot.seen_uids() == [uid]))
     # The same mail under another UIDVALIDITY (mailbox rebuilt): a new native id, the same Message-ID.
     rebuilt = store_mail(email_settings.blobs, raw_mail, native_id=mail_native_id("claims", uidvalidity + 1, uid),
@@ -180,7 +175,7 @@ async def _async(value: object) -> object:
 
 
 async def test_unreadable_mail_is_kept_and_quarantined_with_the_reason(
-    intake: EmailIntake, gateway: WorkerSet, email_settings: Settings, dovecot: DovecotServer, database: Database
+    intake: EmailProcess, gateway: WorkerSet, email_settings: Settings, dovecot: DovecotServer, database: Database
 ) -> None:
     # A picture saved as .eml: no header at all (no NUL or bare CR: dovecot stores those changed).
     garbage = b"\x89PNG\x1a" + bytes(range(0x80, 0x100)) * 8 + b"\r\n"

@@ -1,21 +1,18 @@
-"""Failures: NATS refusing, a crash between PubAck and \\Seen, UIDVALIDITY changes, dovecot restarts, bad mail."""
+"""Failures: a crash between PubAck and \\Seen, UIDVALIDITY changes, dovecot restarts, bad mail.
+
+NATS refusing the publish (nothing marked, the checkpoint kept) is in test_contract.py (TestEmailIntake)."""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
-from pathlib import Path
 
-from nats.js.api import StreamConfig
-
-from channels.email.intake import Backoff
+from channels.email.mailbox import Backoff
 from channels.email.submission import mail_native_id
-from tests.channels.email.conftest import IntakeHarness, mail, mailbox_config
+from tests.channels.email.conftest import IntakeHarness, mail, mailbox_config, make_unreadable
 from tests.channels.email.test_intake_flow import assert_handed_off, checkpoint_at, published, seen
 from tests.support.dovecot import DovecotServer
 from tests.support.waiting import eventually
-from workers.shunt import list_shunted
-from workers.streams import declare_streams
+from workers.bus.shunt import list_shunted
 
 
 def fast_backoff() -> Backoff:
@@ -24,25 +21,6 @@ def fast_backoff() -> Backoff:
 
 async def truthy(value: object) -> object:
     return value
-
-
-async def test_nothing_is_marked_while_the_publish_fails(dovecot: DovecotServer, harness: IntakeHarness) -> None:
-    await harness.js.delete_stream("INTAKE")
-    intake = harness.start(mailbox_config(dovecot), backoff=fast_backoff())
-    raw_mail = mail()
-    uid = await dovecot.append_async(raw_mail)
-    await eventually(lambda: truthy(intake.sessions >= 3))  # failed, reconnected, failed again...
-    assert dovecot.seen_uids() == []
-    checkpoint = await harness.checkpoint("claims")
-    assert checkpoint is not None and checkpoint.last_uid < uid
-
-    intake_stream = declare_streams(24 * 3600.0).intake
-    await harness.js.add_stream(replace(intake_stream.config, subjects=list(intake_stream.subjects)))
-    assert isinstance(intake_stream.config, StreamConfig)
-    await published(harness, 1)
-    await assert_handed_off(harness, dovecot, raw_mail, uid)
-    await seen(dovecot, [uid])
-    await checkpoint_at(harness, "claims", uid)
 
 
 async def test_crash_between_puback_and_seen_republishes_once(dovecot: DovecotServer, harness: IntakeHarness) -> None:
@@ -123,7 +101,7 @@ async def test_garbage_is_published_and_unreadable_mail_is_recorded(
     good_before, garbage_uid = dovecot.append_many([mail(subject="до"), garbage])
     unreadable_uid = dovecot.append(mail(subject="UNREADABLE-MARKER"))
     good_after = dovecot.append(mail(subject="после"))
-    _make_unreadable(dovecot, b"UNREADABLE-MARKER")
+    make_unreadable(dovecot, b"UNREADABLE-MARKER")
 
     harness.start(mailbox_config(dovecot))
     await published(harness, 3)
@@ -137,10 +115,3 @@ async def test_garbage_is_published_and_unreadable_mail_is_recorded(
     assert [item.envelope.stage for item in shunted] == ["email_intake"]
     assert f";UID={unreadable_uid}" in shunted[0].envelope.origin_subject
     assert set(dovecot.seen_uids()) == {good_before, garbage_uid, good_after}  # the unreadable one stays unread
-
-
-def _make_unreadable(dovecot: DovecotServer, marker: bytes) -> None:
-    mail_dir = dovecot.base / "mail" / "claims"
-    [path] = [p for p in mail_dir.glob("*/*") if p.is_file() and p.parent.name in ("cur", "new")
-              and marker in p.read_bytes()]
-    Path(path).chmod(0)  # dovecot's mail process (never root) can no longer read it

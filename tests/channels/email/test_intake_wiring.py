@@ -12,9 +12,9 @@ import sys
 from tests.channels.email.conftest import IntakeHarness, mail
 from tests.channels.email.test_intake_flow import assert_handed_off, published, seen
 from tests.support.dovecot import DovecotServer
-from workers.intakes import intake_groups
-from workers.orphans import die_with_parent
-from workers.settings import Settings
+from workers.app.orphans import die_with_parent
+from workers.app.settings import Settings
+from workers.channels.registry import intake_groups
 
 
 def start_email_worker(env: dict[str, str]) -> subprocess.Popen[bytes]:

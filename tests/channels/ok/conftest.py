@@ -11,15 +11,16 @@ from typing import Any
 import httpx
 import pytest
 from faststream.nats import NatsBroker
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from channels.ok.config import OkConfig
 from router.models import Client, ClientIdentity
 from tests.support.directory import IVANOV, seed_directory
 from tests.support.fake_ok import FakeOk, fake_ok
+from tests.support.gateway import web_client
 from tests.web.conftest import connected_broker
-from workers.runtime import Database
-from workers.settings import Settings
+from workers.app.runtime import Database
+from workers.app.settings import Settings
 
 DATA = Path(__file__).parents[2] / "data" / "ok"
 SECRET = "s3cr3t-path-0123456789abcdef"
@@ -46,6 +47,12 @@ def fake() -> Iterator[FakeOk]:
 
 
 @pytest.fixture
+def platform(fake: FakeOk) -> FakeOk:
+    """The fake platform the channel contracts (tests/channels/contract/) talk to."""
+    return fake
+
+
+@pytest.fixture
 def settings(settings: Settings, fake: FakeOk, request: pytest.FixtureRequest) -> Settings:
     """The shared settings with the OK channel on, talking to the fake (mark `ok_config` to change fields)."""
     fields: dict[str, Any] = {"token": fake.token, "api_base": fake.base_url, "webhook_secret": SECRET}
@@ -64,10 +71,7 @@ async def broker(nats_url: str, settings: Settings) -> AsyncIterator[NatsBroker]
 
 def webhook_client(settings: Settings, database: Database, broker: NatsBroker | None,
                    source: tuple[str, int] = OK_SOURCE) -> httpx.AsyncClient:
-    from workers.web import create_app
-
-    app = create_app(settings, database, broker)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=source), base_url="http://testserver")
+    return web_client(settings, database, broker, source)
 
 
 async def post_webhook(client: httpx.AsyncClient, content: bytes, secret: str = SECRET,
@@ -84,8 +88,3 @@ async def seed_with_ok_identity(database: Database) -> None:
         ivanov = await session.scalar(select(Client).where(Client.contract_number == IVANOV.contract))
         assert ivanov is not None
         session.add(ClientIdentity(client_id=ivanov.id, kind="ok", value=IVANOV_OK_ID))
-
-
-async def count(database: Database, model: type, *where: object) -> int:
-    async with database.sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)

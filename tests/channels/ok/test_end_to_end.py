@@ -7,12 +7,14 @@ from sqlalchemy import select
 
 from channels.ok import parse
 from router.models import Delivery, Submission, Ticket
-from tests.channels.ok.conftest import body, count, post_webhook, seed_with_ok_identity, webhook_client
+from tests.channels.ok.conftest import body, post_webhook, seed_with_ok_identity, webhook_client
 from tests.support.fake_ok import FakeOk
+from tests.support.store import count
 from tests.support.waiting import eventually
-from workers.gateway import WorkerSet
-from workers.runtime import Database, publish_submission
-from workers.settings import Settings
+from workers.app.runtime import Database
+from workers.app.settings import Settings
+from workers.app.worker_set import WorkerSet
+from workers.bus.publish import publish_submission
 
 pytestmark = pytest.mark.usefixtures("database_url")
 MID = "mid:C3ed8b7c6a8ff.16ade4d4b28"

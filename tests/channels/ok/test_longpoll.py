@@ -1,21 +1,27 @@
-"""Long polling (graph.user.updates) into the pipeline: updates -> tickets; restarts make no duplicates."""
+"""Long polling (graph.user.updates) into the pipeline: the subscription, updates -> tickets, a restart.
+
+What every polling intake promises (the marker saved after the PubAcks, no duplicate after a crash, refused
+publishes, bad events, a clean stop) is in test_contract.py (TestOkLongPoll)."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
-from channels.ok.position import MarkerStore
+from channels.base import Channel
+from channels.ok.longpoll import MARKER_KEY, MARKERS
+from channels.positions import PositionStore
 from router.models import Submission, Ticket
-from tests.channels.ok.conftest import count, payload, seed_with_ok_identity
+from tests.channels.ok.conftest import payload, seed_with_ok_identity
 from tests.support.fake_ok import FakeOk
+from tests.support.store import count
 from tests.support.waiting import eventually
-from workers.gateway import WorkerSet
-from workers.intakes import INTAKES
-from workers.ok_intake import OkLongPollIntake
-from workers.runtime import Database
-from workers.settings import Settings
-from workers.shunt import jetstream_of, list_shunted
+from workers.app.runtime import Database
+from workers.app.settings import Settings
+from workers.app.worker_set import WorkerSet
+from workers.bus.shunt import jetstream_of, list_shunted
+from workers.channels.ok.process import OkLongPollProcess
+from workers.channels.registry import plugin_for
 
 pytestmark = pytest.mark.ok_config(mode="longpoll", webhook_secret=None, poll_wait=0.2)
 
@@ -26,46 +32,29 @@ async def routed(database: Database, *mids: str) -> list[str]:
     return sorted(found) if found == set(mids) else []
 
 
-async def test_updates_become_tickets_and_restarts_do_not_duplicate(
+async def test_updates_become_tickets_and_a_restart_goes_on_from_the_marker(
     pipeline: WorkerSet, settings: Settings, database: Database, fake: FakeOk, nats_url: str
 ) -> None:
-    assert INTAKES["ok"].enabled(settings)
+    assert (intake := plugin_for(Channel.OK).intake) is not None and intake.runs_when(settings)
     await seed_with_ok_identity(database)
     first, emoji = payload("message_created.json"), payload("message_emoji.json")
     for event in (payload("chat_system.json"), first, payload("unknown_type.json"), emoji):
         fake.push_update(event)
-    async with OkLongPollIntake(settings, nats_url):
+    async with OkLongPollProcess(settings, nats_url):
         await eventually(lambda: routed(database, first["message"]["mid"], emoji["message"]["mid"]))
     subscribed = fake.calls_to("/graph/me/subscribe")[0].body
     assert subscribed == {"types": ["MESSAGE_CREATED"], "longPolling": True}
-    markers = await MarkerStore.open(jetstream_of(pipeline.broker))
-    assert await markers.load() == "4"
+    markers = await PositionStore.open(jetstream_of(pipeline.broker), MARKERS)
+    assert await markers.load(MARKER_KEY) == "4"
     shunted = await list_shunted(jetstream_of(pipeline.broker))
     assert [s.envelope.stage for s in shunted] == ["ok_longpoll"]  # the unknown kind, kept with its reason
 
     # Restarted: it goes on from the saved marker.
     other = payload("message_other_client.json")
     fake.push_update(other)
-    async with OkLongPollIntake(settings, nats_url):
+    async with OkLongPollProcess(settings, nats_url):
         await eventually(lambda: routed(database, other["message"]["mid"]))
     resumed = [c for c in fake.calls_to("/graph/me/updates")][-1]
     assert resumed.query["marker"] == "5"
     assert await count(database, Ticket) == 3
 
-    # A crash after publishing and before saving the marker: the next start reads everything again.
-    await markers.save("0")
-    asked = len(fake.calls_to("/graph/me/updates"))
-    later = payload("message_rtl.json")
-    async with OkLongPollIntake(settings, nats_url):
-        await eventually(lambda: _asked_again_from_zero(fake, asked))
-        fake.push_update(later)  # goes through the stream after the repeats
-        await eventually(lambda: routed(database, later["message"]["mid"]))
-    assert await count(database, Ticket) == 4
-    assert await count(database, Submission) == 4
-    assert len(await list_shunted(jetstream_of(pipeline.broker))) == 1
-
-
-async def _asked_again_from_zero(fake: FakeOk, before: int) -> bool:
-    """After the restart the poller read from marker 0 and then asked for what follows the replayed batch."""
-    markers = [c.query.get("marker") for c in fake.calls_to("/graph/me/updates")[before:]]
-    return "0" in markers and "5" in markers[markers.index("0"):]

@@ -11,10 +11,13 @@ from channels.ok import parse
 from channels.ok.config import OkConfig
 from channels.ok.sources import allowed_source, source_address
 from normalizer.cleanup import MAX_TEXT_CHARS
+from normalizer.config import NormalizerConfig
 from normalizer.pipeline import normalize
 from tests.channels.ok.conftest import body, payload
+from workers.channels.registry import normalizer_steps
 
 OK_NETS = OkConfig(token="t", webhook_secret="x" * 16).allowed_networks
+CONFIG, STEPS = NormalizerConfig(), normalizer_steps()
 
 
 def test_message_becomes_a_submission_keyed_by_mid() -> None:
@@ -27,7 +30,7 @@ def test_message_becomes_a_submission_keyed_by_mid() -> None:
 
 
 def test_event_has_identity_reply_target_and_content_id() -> None:
-    event = normalize(parse.parse_message(payload("message_created.json")))
+    event = normalize(parse.parse_message(payload("message_created.json")), config=CONFIG, channel_steps=STEPS)
     assert event.identities.ok_ids == ["571982496545"]  # the directory keeps the numeric id
     assert event.display_name == "Иван Иванов"
     assert event.reply_to is not None and event.reply_to.address == "chat:C3ed8b7c6a8ff"
@@ -37,7 +40,7 @@ def test_event_has_identity_reply_target_and_content_id() -> None:
 
 
 def test_attachment_is_referenced_as_a_text_line() -> None:
-    event = normalize(parse.parse_message(payload("message_with_attachment.json")))
+    event = normalize(parse.parse_message(payload("message_with_attachment.json")), config=CONFIG, channel_steps=STEPS)
     assert event.text.endswith("[фото: https://i.mycdn.me/i?r=AzEPZsRbOZEKgBhR0XGMT1Rk]")
     assert event.attachments == []
 
@@ -45,7 +48,7 @@ def test_attachment_is_referenced_as_a_text_line() -> None:
 @pytest.mark.parametrize("name", ["message_emoji.json", "message_rtl.json"])
 def test_emoji_and_rtl_text_survive(name: str) -> None:
     data = payload(name)
-    event = normalize(parse.parse_message(data))
+    event = normalize(parse.parse_message(data), config=CONFIG, channel_steps=STEPS)
     assert event.text == data["message"]["text"].strip()
     assert event.display_name == data["sender"]["name"]
 
@@ -53,7 +56,7 @@ def test_emoji_and_rtl_text_survive(name: str) -> None:
 def test_huge_text_is_capped_not_refused() -> None:
     data = payload("message_huge.json")
     assert len(data["message"]["text"]) > MAX_TEXT_CHARS
-    event = normalize(parse.parse_message(data))
+    event = normalize(parse.parse_message(data), config=CONFIG, channel_steps=STEPS)
     assert len(event.text) == MAX_TEXT_CHARS
 
 

@@ -1,85 +1,19 @@
-"""Replies on OK through the deliver worker: sent, uncertain after an ambiguous timeout, retried, failed."""
+"""The OK sender on its own: connection refused is temporary for the whole batch, a bad token is refused.
+
+What every sender promises (the chat, uncertain after an ambiguous timeout and never resent, temporary
+failures retried, refusals on the ticket) is in test_contract.py (TestOkSender)."""
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import select
-
 from channels.ok.config import OkConfig
 from router.contracts import OutboundKind, OutboundMessage
-from router.models import Delivery, StaffAlert, Submission, Ticket, TicketHistory
-from tests.channels.ok.conftest import body, count, post_webhook, seed_with_ok_identity, webhook_client
 from tests.support.fake_ok import FakeOk, closed_port
-from tests.support.waiting import eventually
-from workers.gateway import WorkerSet
-from workers.runtime import Database
-from workers.senders.base import Contact, Reply, TemporaryFailure
-from workers.senders.ok import OkOutgoing, OkSender
-from workers.settings import Settings
+from workers.channels.ok.sender import OkOutgoing, OkSender
+from workers.channels.senders.base import Contact, Reply, TemporaryFailure
 
 MID = "mid:C3ed8b7c6a8ff.16ade4d4b28"
 CHAT = "chat:C3ed8b7c6a8ff"
 MESSAGES = f"/graph/me/messages/{CHAT}"
-
-
-async def deliveries(database: Database) -> list[Delivery]:
-    async with database.sessions() as session:
-        return list(await session.scalars(select(Delivery).order_by(Delivery.id)))
-
-
-async def ticket(database: Database) -> Ticket:
-    async with database.sessions() as session:
-        found = await session.scalar(
-            select(Ticket).join(Submission, Submission.ticket_id == Ticket.id).where(Submission.native_id == MID))
-    assert found is not None
-    return found
-
-
-async def file_complaint(settings: Settings, database: Database, pipeline: WorkerSet) -> list[Delivery]:
-    await seed_with_ok_identity(database)
-    async with webhook_client(settings, database, pipeline.broker) as client:
-        assert (await post_webhook(client, body("message_created.json"))).status_code == 200
-    return await eventually(lambda: deliveries(database))
-
-
-@pytest.mark.ok_config(send_timeout=0.5)
-async def test_ambiguous_timeout_is_uncertain_alerted_and_never_resent(
-    pipeline: WorkerSet, settings: Settings, database: Database, fake: FakeOk
-) -> None:
-    fake.then("delay:3")  # OK takes the message but answers after our timeout
-    [delivery] = await file_complaint(settings, database, pipeline)
-    assert delivery.status == "uncertain" and delivery.address == CHAT
-    assert "повторно не отправлялся" in (delivery.detail or "")
-    assert len(fake.calls_to(MESSAGES, "POST")) == 1  # recorded = acked: the reply is not sent again
-    assert len(fake.messages_in(CHAT)) == 1  # it did reach the chat: a blind retry would have doubled it
-    found = await ticket(database)
-    assert await count(database, TicketHistory, TicketHistory.ticket_id == found.id,
-                       TicketHistory.action == "reply_uncertain") == 1
-    async with database.sessions() as session:
-        alert = await session.scalar(select(StaffAlert).where(StaffAlert.ticket_id == found.id))
-    assert alert is not None and alert.login == "m.petrova" and alert.kind == "reply_uncertain"
-    assert found.number in alert.text and "Одноклассниках" in alert.text
-
-
-async def test_temporary_failure_is_retried_and_sent_once(
-    pipeline: WorkerSet, settings: Settings, database: Database, fake: FakeOk
-) -> None:
-    fake.then("status:503", "error:2")  # HTTP 503, then OK's "service unavailable" code
-    [delivery] = await file_complaint(settings, database, pipeline)
-    assert delivery.status == "sent" and delivery.detail and delivery.detail.startswith("mid:")
-    assert len(fake.calls_to(MESSAGES, "POST")) == 3
-    assert len(fake.messages_in(CHAT)) == 1
-
-
-async def test_refusal_fails_with_a_history_entry(
-    pipeline: WorkerSet, settings: Settings, database: Database, fake: FakeOk
-) -> None:
-    fake.then("status:400")
-    [delivery] = await file_complaint(settings, database, pipeline)
-    assert delivery.status == "failed" and "HTTP 400" in (delivery.detail or "")
-    assert len(fake.calls_to(MESSAGES, "POST")) == 1
-    assert await count(database, TicketHistory, TicketHistory.action == "reply_not_sent") == 1
-    assert fake.messages_in(CHAT) == []
 
 
 async def test_connection_refused_is_temporary_for_the_whole_batch() -> None:

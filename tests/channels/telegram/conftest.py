@@ -15,13 +15,13 @@ from pydantic import SecretStr
 
 from channels.base import RawSubmission
 from channels.telegram.config import TelegramConfig
-from tests.support.directory import seed_directory
 from tests.support.fake_telegram import FakeTelegram, fake_telegram
+from tests.support.gateway import seeded_gateway, web_client
 from tests.web.conftest import connected_broker
-from workers.gateway import WorkerSet
-from workers.runtime import Database
-from workers.settings import Settings
-from workers.shunt import jetstream_of
+from workers.app.runtime import Database
+from workers.app.settings import Settings
+from workers.app.worker_set import WorkerSet
+from workers.bus.shunt import jetstream_of
 
 DATA = Path(__file__).parents[2] / "data" / "telegram"
 TOKEN = "123456:test-token_ABC"
@@ -53,6 +53,12 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
+def platform(fake: FakeTelegram) -> FakeTelegram:
+    """The fake platform the channel contracts (tests/channels/contract/) talk to."""
+    return fake
+
+
+@pytest.fixture
 def tg_settings(settings: Settings, fake: FakeTelegram) -> Settings:
     return settings.model_copy(update={"telegram": telegram_config(fake)})
 
@@ -60,9 +66,7 @@ def tg_settings(settings: Settings, fake: FakeTelegram) -> Settings:
 @pytest.fixture
 async def gateway(tg_settings: Settings, database: Database, nats_url: str) -> AsyncIterator[WorkerSet]:
     """Every worker running on the real server and database, with the Telegram channel on (webhook mode)."""
-    async with database.sessions() as session, session.begin():
-        await seed_directory(session)
-    async with WorkerSet(tg_settings, database=database, nats_url=nats_url) as workers:
+    async with seeded_gateway(tg_settings, database, nats_url) as workers:
         yield workers
 
 
@@ -76,10 +80,7 @@ async def broker(nats_url: str, settings: Settings) -> AsyncIterator[NatsBroker]
 @pytest.fixture
 async def webhook(tg_settings: Settings, database: Database, broker: NatsBroker) -> AsyncIterator[httpx.AsyncClient]:
     """The web app with the Telegram channel on (no workers): what Telegram's POSTs reach."""
-    from workers.web import create_app
-
-    app = create_app(tg_settings, database, broker)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+    async with web_client(tg_settings, database, broker) as client:
         yield client
 
 

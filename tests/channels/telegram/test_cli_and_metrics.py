@@ -1,15 +1,14 @@
-"""`complaints telegram set-webhook/delete-webhook` against the fake Bot API, and forged requests on /metrics."""
+"""`complaints telegram set-webhook/delete-webhook` against the fake Bot API (forged requests counted on /metrics:
+test_contract.py, TestTelegramWebhook)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import re
 
-import httpx
 from typer.testing import CliRunner
 
-from tests.channels.telegram.conftest import SECRET, load, post_update, telegram_config
+from tests.channels.telegram.conftest import SECRET, telegram_config
 from tests.support.fake_telegram import FakeTelegram
 from workers.cli import app
 
@@ -33,16 +32,3 @@ def test_cli_without_the_channel_says_so() -> None:
     result = CliRunner().invoke(app, ["telegram", "delete-webhook"], env={"COMPLAINTS_TELEGRAM": None})
     assert result.exit_code == 2 and "не настроен" in result.output
 
-
-def _forged(text: str) -> int:
-    found = re.search(r'complaints_channel_requests_total\{channel="telegram",outcome="forged"\} (\d+)', text)
-    return int(found.group(1)) if found else 0
-
-
-async def test_forged_requests_are_counted_on_metrics(webhook: httpx.AsyncClient) -> None:
-    before = _forged((await webhook.get("/metrics")).text)
-    assert (await post_update(webhook, load("text_message"), secret="wrong")).status_code == 401
-    assert (await post_update(webhook, load("text_message"), secret=None)).status_code == 401
-    page = await webhook.get("/metrics")
-    assert page.status_code == 200 and page.headers["content-type"].startswith("text/plain")
-    assert _forged(page.text) == before + 2

@@ -33,7 +33,7 @@ def test_webhook_mode_needs_a_secret_polling_does_not() -> None:
 
 
 def test_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from workers.settings import Settings
+    from workers.app.settings import Settings
 
     monkeypatch.setenv("COMPLAINTS_TELEGRAM", '{"token": "42:xyz", "mode": "polling", "api_base": "http://127.0.0.1:1"}')
     settings = Settings()

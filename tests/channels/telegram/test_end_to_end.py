@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from faststream.nats import NatsBroker
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from channels.telegram.parse import raw_submission
 from router.models import ClientIdentity, Submission, Ticket
@@ -23,18 +23,15 @@ from tests.channels.telegram.conftest import (
     with_update_id,
 )
 from tests.support.fake_telegram import FakeTelegram, form_json
+from tests.support.store import count
 from tests.support.waiting import eventually
-from workers.gateway import WorkerSet
-from workers.runtime import Database, publish_submission
-from workers.settings import Settings
+from workers.app.runtime import Database
+from workers.app.settings import Settings
+from workers.app.worker_set import WorkerSet
+from workers.bus.publish import publish_submission
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
-
-
-async def count(database: Database, model: type, *where: object) -> int:
-    async with database.sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
 async def ticket_of(database: Database, content_id: str) -> Ticket | None:

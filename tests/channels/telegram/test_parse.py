@@ -8,16 +8,19 @@ import pytest
 
 from channels.base import BadSubmission, Channel, submission_id_for
 from channels.telegram.parse import Kind, classify, native_id, raw_submission
+from normalizer.config import NormalizerConfig
 from normalizer.event import ComplaintEvent
 from normalizer.pipeline import normalize
 from tests.channels.telegram.conftest import CLIENT_CHAT, load
+from workers.channels.registry import normalizer_steps
 
 BOT_ID = 123456
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+CONFIG, STEPS = NormalizerConfig(), normalizer_steps()
 
 
 def event_of(name: str) -> ComplaintEvent:
-    return normalize(raw_submission(BOT_ID, load(name), NOW))
+    return normalize(raw_submission(BOT_ID, load(name), NOW), config=CONFIG, channel_steps=STEPS)
 
 
 @pytest.mark.parametrize(("name", "kind"), [
@@ -94,4 +97,4 @@ def test_emoji_rtl_and_huge_texts_survive() -> None:
 
 def test_a_published_update_without_a_message_is_quarantined_by_the_normalizer() -> None:
     with pytest.raises(BadSubmission):
-        normalize(raw_submission(BOT_ID, load("edited_message"), NOW))
+        normalize(raw_submission(BOT_ID, load("edited_message"), NOW), config=CONFIG, channel_steps=STEPS)

@@ -1,52 +1,32 @@
-"""TelegramSender against the fake Bot API: split answers in order, 429/5xx temporary, 400/403 failed."""
+"""TelegramSender against the fake Bot API: a short 429 waited out, network and 5xx temporary, 400/403 failed,
+an interrupted long answer resumed.
+
+What every sender promises (the chat, temporary failures retried by the deliver worker, a blocked bot on the
+ticket, long answers split in order) is in test_contract.py (TestTelegramSender)."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
-from sqlalchemy import select
 
-from channels.telegram.split import LIMIT
 from router.contracts import OutboundKind, OutboundMessage
-from router.models import TicketHistory
-from tests.channels.telegram.conftest import CLIENT_CHAT, load, post_update, telegram_config
-from tests.channels.telegram.test_end_to_end import ticket_of
-from tests.support.fake_telegram import FakeTelegram, form_json
-from tests.support.waiting import eventually
-from workers.gateway import WorkerSet
-from workers.runtime import Database
-from workers.senders.base import DeliveryResult, Reply, TemporaryFailure
-from workers.senders.telegram import Outgoing, TelegramSender, from_settings
-from workers.settings import Settings
+from tests.channels.telegram.conftest import CLIENT_CHAT, telegram_config
+from tests.support.fake_telegram import FakeTelegram
+from workers.app.settings import Settings
+from workers.channels.senders.base import DeliveryResult, Reply, TemporaryFailure
+from workers.channels.telegram.sender import TEXT_LIMIT, TelegramOutgoing, TelegramSender, from_settings
 
 
-def outgoing(text: str, chat_id: int = CLIENT_CHAT, reply_to: int | None = 101) -> Outgoing:
-    from channels.telegram.split import split_message
+def outgoing(text: str, chat_id: int = CLIENT_CHAT, reply_to: int | None = 101) -> TelegramOutgoing:
+    from channels.split import split_message, utf16_units
 
     message = OutboundMessage(outbox_id=1, kind=OutboundKind.ANSWER, channel="telegram", ticket_number="C-2026-000001",
                               client_id=None, in_reply_to="123456:1", text=text)
-    return Outgoing(Reply(message, None, 1), chat_id, reply_to, split_message(text))
+    return TelegramOutgoing(Reply(message, None, 1), chat_id, reply_to, split_message(text, TEXT_LIMIT, utf16_units))
 
 
 def test_from_settings(settings: Settings, fake: FakeTelegram) -> None:
     assert from_settings(settings) is None
     assert isinstance(from_settings(settings.model_copy(update={"telegram": telegram_config(fake)})), TelegramSender)
-
-
-async def test_long_answer_goes_out_in_order_in_several_messages(fake: FakeTelegram) -> None:
-    paragraphs = [f"Пункт {i}. " + "Подробное объяснение причин. " * 60 for i in range(10)]
-    text = "\n\n".join(paragraphs)
-    assert len(text) > 2 * LIMIT
-    [result] = await TelegramSender(telegram_config(fake)).send([outgoing(text)])
-    assert isinstance(result, DeliveryResult) and result.status == "sent"
-    sent = fake.sent(CLIENT_CHAT)
-    assert len(sent) >= 3
-    assert all(len(m["text"]) <= LIMIT for m in sent)
-    assert "\n\n".join(m["text"] for m in sent).split() == text.split()
-    assert sent[0]["text"].startswith("Пункт 0.") and "Пункт 9." in sent[-1]["text"]
-    # Only the first part answers the client's message.
-    assert form_json(sent[0], "reply_parameters")["message_id"] == 101
-    assert all("reply_parameters" not in m for m in sent[1:])
 
 
 async def test_short_429_is_waited_out_long_429_and_5xx_are_temporary(fake: FakeTelegram) -> None:
@@ -80,40 +60,6 @@ async def test_blocked_or_unknown_chat_fails(fake: FakeTelegram, status: int, de
     [result] = await TelegramSender(telegram_config(fake)).send([outgoing("Ответ")])
     assert isinstance(result, DeliveryResult) and result.status == "failed"
     assert result.detail is not None and description in result.detail
-
-
-
-async def test_blocked_bot_is_recorded_in_the_ticket_history(
-    gateway: WorkerSet, webhook: httpx.AsyncClient, fake: FakeTelegram, database: Database
-) -> None:
-    fake.fail("sendMessage", 403, "Forbidden: bot was blocked by the user")
-    assert (await post_update(webhook, load("text_message"))).status_code == 200
-    ticket = await eventually(lambda: ticket_of(database, f"{CLIENT_CHAT}:101"))
-
-    async def notes() -> list[str]:
-        async with database.sessions() as session:
-            return list(await session.scalars(select(TicketHistory.note).where(
-                TicketHistory.ticket_id == ticket.id, TicketHistory.action == "reply_not_sent")))
-
-    [note] = await eventually(notes)
-    assert "Telegram" in note and "blocked" in note
-    assert fake.sent() == []
-
-
-async def test_temporary_failure_is_retried_by_the_deliver_worker(
-    gateway: WorkerSet, webhook: httpx.AsyncClient, fake: FakeTelegram, database: Database
-) -> None:
-    fake.fail("sendMessage", 500, "Internal Server Error")
-    fake.fail("sendMessage", 429, "Too Many Requests: retry after 60", retry_after=60)
-    assert (await post_update(webhook, load("text_message"))).status_code == 200
-    ticket = await eventually(lambda: ticket_of(database, f"{CLIENT_CHAT}:101"))
-    [answer] = await eventually(lambda: _sent_async(fake, ticket.number))
-    assert answer["chat_id"] == str(CLIENT_CHAT)
-    assert len(fake.called("sendMessage")) == 3
-
-
-async def _sent_async(fake: FakeTelegram, needle: str) -> list[dict[str, object]]:
-    return [m for m in fake.sent(CLIENT_CHAT) if needle in str(m["text"])]
 
 
 async def test_interrupted_long_answer_resumes_without_repeating_parts(fake: FakeTelegram) -> None:

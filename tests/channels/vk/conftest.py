@@ -14,9 +14,10 @@ from pydantic import SecretStr
 
 from channels.vk.config import VkConfig
 from tests.support.fake_vk import FakeVk
+from tests.support.gateway import seeded_gateway, web_client
 from tests.web.conftest import connected_broker
-from workers.runtime import Database
-from workers.settings import Settings
+from workers.app.runtime import Database
+from workers.app.settings import Settings
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "vk"
 GROUP_ID = 229000001
@@ -27,6 +28,16 @@ CONFIRMATION = "a1b2c3d4"
 def event(name: str, **changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = json.loads((DATA / f"{name}.json").read_text(encoding="utf-8"))
     body.update(changes)
+    return body
+
+
+def lp_event(n: int, text: str | None = None) -> dict[str, Any]:
+    """A recorded message_new as Bots Long Poll serves it (no secret), made the n-th one."""
+    body = event("message_new")
+    del body["secret"]  # long poll events carry no secret
+    body["event_id"] = f"{n:040x}"
+    body["object"]["message"] = {**body["object"]["message"], "conversation_message_id": 1000 + n,
+                                 "id": 1000 + n, "text": text or f"Жалоба номер {n}"}
     return body
 
 
@@ -48,6 +59,12 @@ async def fake_vk() -> AsyncIterator[FakeVk]:
 
 
 @pytest.fixture
+def platform(fake_vk: FakeVk) -> FakeVk:
+    """The fake platform the channel contracts (tests/channels/contract/) talk to."""
+    return fake_vk
+
+
+@pytest.fixture
 def vk_settings(settings: Settings, fake_vk: FakeVk) -> Settings:
     return settings.model_copy(update={"vk": vk_config(fake_vk)})
 
@@ -61,10 +78,7 @@ async def vk_broker(nats_url: str, vk_settings: Settings) -> AsyncIterator[NatsB
 
 @pytest.fixture
 async def vk_web(vk_settings: Settings, database: Database, vk_broker: NatsBroker) -> AsyncIterator[httpx.AsyncClient]:
-    from workers.web import create_app
-
-    app = create_app(vk_settings, database, vk_broker)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+    async with web_client(vk_settings, database, vk_broker) as client:
         yield client
 
 
@@ -76,10 +90,5 @@ async def post_event(client: httpx.AsyncClient, body: dict[str, Any], **headers:
 @pytest.fixture
 async def vk_pipeline(vk_settings: Settings, database: Database, nats_url: str) -> AsyncIterator[Any]:
     """Every worker running with the VK channel configured (its sender talks to the fake), directory seeded."""
-    from tests.support.directory import seed_directory
-    from workers.gateway import WorkerSet
-
-    async with database.sessions() as session, session.begin():
-        await seed_directory(session)
-    async with WorkerSet(vk_settings, database=database, nats_url=nats_url) as workers:
+    async with seeded_gateway(vk_settings, database, nats_url) as workers:
         yield workers

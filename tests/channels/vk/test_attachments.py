@@ -19,9 +19,9 @@ from tests.support.fake_vk import FakeVk
 from tests.support.smtp import free_port
 from tests.support.waiting import eventually
 from tests.web.conftest import login
-from workers.attachments import host_allowed
-from workers.runtime import Database
-from workers.settings import Settings
+from workers.app.runtime import Database
+from workers.app.settings import Settings
+from workers.stages.attachments import host_allowed
 
 pytestmark = pytest.mark.usefixtures("database_url")
 PHOTO = b"\xff\xd8\xff\xe0" + b"jpeg-bytes" * 500

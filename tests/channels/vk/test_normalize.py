@@ -7,15 +7,17 @@ from datetime import UTC, datetime
 import pytest
 
 from channels.vk.parse import parse_event
+from normalizer.config import NormalizerConfig
 from normalizer.event import ComplaintEvent
 from normalizer.pipeline import normalize
 from tests.channels.vk.conftest import GROUP_ID, event
+from workers.channels.registry import normalizer_steps
 
 
 def normalized(name: str) -> ComplaintEvent:
     parsed = parse_event(event(name), GROUP_ID, datetime(2026, 11, 23, 10, tzinfo=UTC))
     assert parsed.action == "submit" and parsed.raw is not None
-    return normalize(parsed.raw)
+    return normalize(parsed.raw, config=NormalizerConfig(), channel_steps=normalizer_steps())
 
 
 @pytest.mark.parametrize(("name", "address", "message_id", "content_id", "vk_id"), [

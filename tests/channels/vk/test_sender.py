@@ -1,5 +1,8 @@
-"""VK replies through the deliver worker: rate limits retried with the same random_id, permanent errors
-recorded, wall and board complaints answered privately when allowed, else by a comment."""
+"""VK replies through the deliver worker: wall and board complaints answered privately when allowed, else by
+a comment; long answers split with one stable random_id per part.
+
+What every sender promises (the dialog, rate limits retried under the same random_id, permanent errors on
+the ticket, long texts split) is in test_contract.py (TestVkSender)."""
 
 from __future__ import annotations
 
@@ -9,13 +12,13 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from router.models import Delivery, TicketHistory
+from router.models import Delivery
 from tests.channels.vk.conftest import GROUP_ID, event, post_event
 from tests.channels.vk.test_callback import _async, native, outbox_ids, ticket_of
 from tests.support.fake_vk import FakeVk
 from tests.support.waiting import eventually
-from workers.runtime import Database
-from workers.senders.vk import random_id_for, split_text
+from workers.app.runtime import Database
+from workers.channels.vk.sender import random_id_for, split_text
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
@@ -23,39 +26,6 @@ pytestmark = pytest.mark.usefixtures("database_url")
 async def delivery(database: Database, outbox_id: int) -> Delivery | None:
     async with database.sessions() as session:
         return await session.scalar(select(Delivery).where(Delivery.outbox_id == outbox_id))
-
-
-async def test_rate_limits_are_retried_and_the_answer_is_sent_once(
-    vk_pipeline: Any, vk_web: httpx.AsyncClient, fake_vk: FakeVk, database: Database
-) -> None:
-    fake_vk.fail("messages.send", 6)
-    fake_vk.fail("messages.send", 9)
-    fake_vk.fail("messages.send", 29)
-    body = event("message_new")
-    await post_event(vk_web, body)
-    [outbox_id] = await eventually(lambda: outbox_ids(database, native(body)))
-    done = await eventually(lambda: delivery(database, outbox_id))
-    assert done.status == "sent"
-    attempts = fake_vk.calls_to("messages.send")
-    assert len(attempts) == 4  # 6 (waited in the batch), 9 and 29 (redelivered with back-off), then sent
-    assert {call.params["random_id"] for call in attempts} == {str(outbox_id)}
-    assert len(fake_vk.sent_to(510001)) == 1
-
-
-async def test_permanent_error_is_recorded_as_failed_with_history(
-    vk_pipeline: Any, vk_web: httpx.AsyncClient, fake_vk: FakeVk, database: Database
-) -> None:
-    fake_vk.fail("messages.send", 902)
-    body = event("message_new")
-    await post_event(vk_web, body)
-    [outbox_id] = await eventually(lambda: outbox_ids(database, native(body)))
-    done = await eventually(lambda: delivery(database, outbox_id))
-    assert done.status == "failed" and "902" in (done.detail or "")
-    async with database.sessions() as session:
-        notes = list(await session.scalars(select(TicketHistory.note).where(
-            TicketHistory.ticket_id == done.ticket_id, TicketHistory.action == "reply_not_sent")))
-    assert len(notes) == 1 and "ВКонтакте" in notes[0]
-    assert len(fake_vk.calls_to("messages.send")) == 1
 
 
 async def test_wall_comment_without_permission_is_answered_by_a_comment(

@@ -1,0 +1,73 @@
+"""NormalizerConfig: everything configurable about the normalizer, frozen and passed in (never module globals).
+
+`normalize(raw, config=..., channel_steps=...)` puts it on the draft; steps read `draft.config`. Two
+configurations therefore coexist in one process, and `NormalizerConfig()` is the defaults.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from channels.email.config import EmailLimits
+
+# The first group, if any, is the number itself.
+DEFAULT_CONTRACT_PATTERN = re.compile(r"(?:договор\w*|contract)\s*(?:№|N|#|no\.?)?\s*(\d{2}-\d{6})", re.I)
+DEFAULT_ACCOUNT_PATTERN = re.compile(r"(?:лицев\w*\s+сч[её]т\w*|л/с|ЛС|account)\s*(?:№|N|#)?\s*(\d{8,12})", re.I)
+
+
+class NormalizerSettings(Protocol):
+    """The settings the configuration is read from (workers.app.settings.Settings has them)."""
+
+    @property
+    def contract_pattern(self) -> str | None: ...
+
+    @property
+    def account_pattern(self) -> str | None: ...
+
+    @property
+    def email_limits(self) -> EmailLimits: ...
+
+    @property
+    def fax_gateway_senders(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class NormalizerConfig:
+    contract_pattern: re.Pattern[str] = DEFAULT_CONTRACT_PATTERN
+    account_pattern: re.Pattern[str] = DEFAULT_ACCOUNT_PATTERN
+    # Size caps applied before and while a mail is parsed.
+    email_limits: EmailLimits = field(default_factory=EmailLimits)
+    # Lower-cased sender addresses of fax-to-email gateways; an entry "@domain" matches the whole domain.
+    fax_senders: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        # Any iterable of addresses is accepted, in any case; kept as a lower-cased frozenset.
+        senders = frozenset(s.strip().lower() for s in self.fax_senders if s.strip())
+        object.__setattr__(self, "fax_senders", senders)
+        # A private copy: the caller's (mutable) EmailLimits cannot change this configuration afterwards.
+        object.__setattr__(self, "email_limits", self.email_limits.model_copy())
+
+    @classmethod
+    def from_options(
+        cls,
+        contract_pattern: str | None = None,
+        account_pattern: str | None = None,
+        email_limits: EmailLimits | None = None,
+        fax_senders: Iterable[str] = (),
+    ) -> NormalizerConfig:
+        """Patterns as settings give them (case-insensitive regular expressions; unset: the defaults)."""
+        return cls(
+            contract_pattern=re.compile(contract_pattern, re.I) if contract_pattern else DEFAULT_CONTRACT_PATTERN,
+            account_pattern=re.compile(account_pattern, re.I) if account_pattern else DEFAULT_ACCOUNT_PATTERN,
+            email_limits=email_limits if email_limits is not None else EmailLimits(),
+            fax_senders=frozenset(fax_senders),
+        )
+
+    @classmethod
+    def from_settings(cls, settings: NormalizerSettings) -> NormalizerConfig:
+        """COMPLAINTS_CONTRACT_PATTERN / _ACCOUNT_PATTERN, _EMAIL_LIMITS and _FAX_GATEWAY_SENDERS."""
+        return cls.from_options(settings.contract_pattern, settings.account_pattern, settings.email_limits,
+                                settings.fax_gateway_senders)

@@ -1,0 +1,89 @@
+"""Russian titles for the codes stored in the database (roles, segments, channels, categories).
+
+Shared by the web pages and the CLI: staff read the same words in both.
+"""
+
+from __future__ import annotations
+
+from normalizer.classify import CATEGORY_KEYWORDS
+from router.workflow import STAGE_TITLES_RU, Stage
+from workers.channels.registry import channel_titles, shunt_stage_titles
+
+ROLE_TITLES = {
+    "operator": "Оператор колл-центра",
+    "manager": "Персональный менеджер",
+    "department_head": "Начальник отдела",
+    "subscriber_head": "Начальник абонентского отдела",
+    "admin": "Администратор",
+    "director": "Генеральный директор",
+}
+SEGMENT_TITLES = {"individual": "Физическое лицо", "business": "Юридическое лицо"}
+BUILDING_TITLES = {"apartment": "Многоквартирный дом", "private": "Частный дом", "office": "Офис"}
+# Channels and their edge stages from the channel registry; "callback" is a way of answering, not a channel.
+CHANNEL_TITLES = {**channel_titles(), "callback": "Обратный звонок"}
+QUEUE_TITLES = {
+    "subscriber": "Абонентский отдел",
+    "call_center": "Колл-центр",
+    "billing": "Отдел биллинга",
+    "service": "Сервисный отдел",
+    "technical": "Технический отдел",
+    "management": "Руководство",
+    "it": "ИТ-отдел",
+}
+CATEGORY_TITLES = {
+    "billing": "Оплата и тарифы",
+    "connection": "Качество связи",
+    "service": "Подключение и обслуживание",
+    "staff": "Работа сотрудников",
+    "fax": "Факс (скан)",
+    "contact": "Контакт клиента",
+    "other": "Другое",
+}
+# The categories an operator may pick: the classifier's own names, so both sides agree.
+CATEGORY_CHOICES: tuple[str, ...] = (*(name for name, _ in CATEGORY_KEYWORDS), "other")
+SHUNT_STAGE_TITLES = {
+    "normalize": "Нормализация",
+    "route": "Маршрутизация",
+    "relay": "Публикация",
+    "deliver": "Доставка ответа",
+    "sla": "Контроль сроков",
+    **shunt_stage_titles(),
+}
+HISTORY_ACTION_TITLES = {
+    "registered": "Регистрация",
+    "follow_up": "Дополнение от клиента",
+    "stage_changed": "Смена этапа",
+    "assigned": "Назначение",
+    "escalated": "Эскалация",
+    "callback_done": "Обратный звонок выполнен",
+    "reopened": "Возобновлена (оспаривание)",
+    "auto_reply": "Автоответ клиента",
+    "reply_bounced": "Ответ не доставлен",
+    "reply_not_sent": "Ответ не отправлен",
+    "reply_uncertain": "Неизвестно, доставлен ли ответ",
+}
+DELIVERY_STATUS_TITLES = {
+    "sent": "Отправлено",
+    "callback": "Обратный звонок",
+    "failed": "Ошибка",
+    "suppressed": "Не отправлено (лимит автоответов)",
+    "uncertain": "Неизвестно, доставлено ли (проверьте вручную)",
+}
+ATTACHMENT_STATUS_TITLES = {"fetched": "Получен", "failed": "Не получен", "refused": "Не загружался (чужой адрес)"}
+SENT_MESSAGE_STATUS_TITLES = {"sent": "Отправлено", "failed": "Ошибка", "bounced": "Возврат (не доставлено)"}
+
+
+def title(table: dict[str, str], code: str | None) -> str:
+    """The Russian title of a code, or the code itself when the table does not know it."""
+    if code is None:
+        return "—"
+    return table.get(code, code)
+
+
+def stage_title(code: str | None) -> str:
+    if code is None:
+        return "—"
+    try:
+        return STAGE_TITLES_RU[Stage(code)]
+    except ValueError:
+        return code

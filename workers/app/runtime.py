@@ -1,0 +1,137 @@
+"""What every process of the gateway holds: settings, the database and the broker connection."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
+
+from faststream.nats import NatsBroker
+from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
+
+from normalizer.config import NormalizerConfig
+from router.store import make_engine, make_sessionmaker, make_sync_engine, migrate, read_only
+from workers.app.nats_embedded import running_embedded_url
+from workers.app.settings import Settings
+from workers.bus.streams import Streams, declare_streams
+
+R = TypeVar("R")
+
+
+class NatsNotRunning(RuntimeError):
+    pass
+
+
+def resolve_nats_url(settings: Settings) -> str:
+    if settings.nats_url:
+        return settings.nats_url
+    url = running_embedded_url(settings.data_dir)
+    if url is None:
+        raise NatsNotRunning(
+            "NATS is not running: start the gateway with `complaints up` or set NATS_URL to a server"
+        )
+    return url
+
+
+def make_broker(url: str, **kwargs: object) -> NatsBroker:
+    # Reconnect forever: a worker outlives a NATS restart or a cluster node failover.
+    # Per-message access logs at DEBUG: at INFO they cost more CPU than the work itself.
+    kwargs.setdefault("log_level", logging.DEBUG)
+    return NatsBroker(servers=url.split(","), max_reconnect_attempts=-1, reconnect_time_wait=0.5, **kwargs)  # type: ignore[arg-type]
+
+
+@dataclass
+class Database:
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    # For transactions that only read: on SQLite they neither wait for nor block the writer (WAL).
+    read_sessions: async_sessionmaker[AsyncSession]
+    sync_engine: Engine | None = None
+    _executor: ThreadPoolExecutor | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **engine_kwargs: object) -> Database:
+        url = settings.effective_database_url
+        engine = make_engine(url, **engine_kwargs)
+        return cls(engine, make_sessionmaker(engine), make_sessionmaker(read_only(engine)), make_sync_engine(url))
+
+    async def run_transaction(self, work: Callable[[Session], R]) -> R:
+        """Run `work(session)` in one transaction: committed if it returns, rolled back if it raises.
+
+        On SQLite the whole transaction runs in one call to a single dedicated thread, which also
+        serialises this process's writers without SQLite's sleeping busy handler.
+        """
+        if self.sync_engine is None:
+            async with self.sessions() as session, session.begin():
+                return await session.run_sync(work)
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        sync_engine = self.sync_engine
+
+        def run() -> R:
+            with Session(sync_engine, expire_on_commit=False) as session, session.begin():
+                return work(session)
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, run)
+
+    async def migrate(self) -> None:
+        await migrate(self.engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+        if self.sync_engine is not None:
+            self.sync_engine.dispose()
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    streams: Streams = field(init=False)
+    # Built once from the settings and passed to normalize(): the normalizer keeps no configuration itself.
+    normalizer_config: NormalizerConfig = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.streams = declare_streams(self.settings.duplicate_window, self.settings.stream_replicas)
+        self.normalizer_config = NormalizerConfig.from_settings(self.settings)
+
+
+async def declare_all_streams(broker: NatsBroker, streams: Streams) -> None:
+    """Create or update every stream (idempotent): publishers need them before any subscriber starts."""
+    from nats.js.api import StreamConfig
+    from nats.js.errors import NotFoundError
+
+    js = broker.config.connection_state.stream
+    for stream in streams.all():
+        config: StreamConfig = replace(stream.config, subjects=list(stream.subjects))
+        try:
+            await js.stream_info(config.name)
+            await js.update_stream(config)
+        except NotFoundError:
+            await js.add_stream(config)
+
+
+async def open_broker(settings: Settings, nats_url: str | None = None) -> NatsBroker:
+    """A connected broker with every stream declared: what the web process and the channel processes start with."""
+    broker = make_broker(nats_url or resolve_nats_url(settings))
+    await broker.connect()
+    await declare_all_streams(broker, declare_streams(settings.duplicate_window, settings.stream_replicas))
+    return broker
+
+
+async def finish_tasks(tasks: Iterable[asyncio.Task[Any]], grace: float = 10.0) -> None:
+    """Give loops that were told to stop `grace` seconds to finish their batch, then cancel the stragglers."""
+    pending = set(tasks)
+    if pending:
+        _, pending = await asyncio.wait(pending, timeout=grace)
+    for task in pending:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,40 @@
+"""Compatibility shim between nats-py and FastStream's pull subscribers.
+
+nats-py (2.16) raises the builtin `asyncio.TimeoutError` from `PullSubscription.fetch()` when a
+batch request expires with nothing delivered, while FastStream's pull loops only suppress
+`nats.errors.TimeoutError` (a subclass). The escaped error kills the consume task; FastStream's
+supervisor restarts it, but a partially collected batch is left un-acked until `ack_wait` runs out,
+which showed up as one-minute latency spikes. Re-raising it as the nats-py subclass lets the loops
+treat an idle fetch as the empty result it is. Applied once, on import of workers.app.worker_set.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.client import JetStreamContext
+
+_PullSubscription = JetStreamContext.PullSubscription
+
+
+def _patch_fetch() -> None:
+    original = _PullSubscription.fetch
+    if getattr(original, "__complaints_patched__", False):
+        return
+
+    @functools.wraps(original)
+    async def fetch(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await original(self, *args, **kwargs)
+        except NatsTimeoutError:
+            raise
+        except TimeoutError as exc:
+            raise NatsTimeoutError from exc
+
+    fetch.__complaints_patched__ = True  # type: ignore[attr-defined]
+    _PullSubscription.fetch = fetch  # type: ignore[method-assign]
+
+
+_patch_fetch()

@@ -1,0 +1,60 @@
+"""The email intake process: one IMAP task per configured mailbox, publishing to INTAKE on one NATS connection."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from nats.js import JetStreamContext
+from nats.js.api import PubAck
+
+from channels.base import RawSubmission
+from channels.email.checkpoint import CHECKPOINTS
+from channels.email.mailbox import MailboxLoop, UnreadableMail
+from channels.positions import PositionStore
+from workers.app.service import ChannelProcess
+from workers.bus.publish import publish_to_intake
+from workers.bus.shunt import record_at_edge
+from workers.channels.email.plugin import INTAKE_STAGE
+
+log = logging.getLogger("complaints.email")
+
+
+
+async def publish_mail(js: JetStreamContext, raw: RawSubmission, attempts: int = 3) -> PubAck:
+    """Returns only after JetStream's PubAck; a timed-out publish is resent with the same Msg-Id."""
+    return await publish_to_intake(js, raw, attempts)
+
+
+async def record_unreadable(js: JetStreamContext, mail: UnreadableMail) -> PubAck:
+    """A SHUNT record for a mail the server returned no bytes for (it stays unread in the mailbox)."""
+    location = f"imap://{mail.mailbox}/{mail.folder};UIDVALIDITY={mail.uidvalidity}/;UID={mail.uid}"
+    return await record_at_edge(js, INTAKE_STAGE, mail.reason, location, b"", f"email:{mail.native_id}")
+
+
+@dataclass
+class EmailProcess(ChannelProcess):
+    """One IMAP loop per configured mailbox (`loops`), each checking `stopping` between batches."""
+
+    imap_timeout: float = 30.0
+    loops: list[MailboxLoop] = field(default_factory=list, init=False)
+
+    async def open(self, js: JetStreamContext) -> dict[str, Coroutine[Any, Any, None]]:
+        settings = self.settings
+        checkpoints = await PositionStore.open(js, CHECKPOINTS, settings.stream_replicas)
+
+        async def publish(raw: RawSubmission) -> PubAck:
+            return await publish_mail(js, raw)
+
+        async def quarantine(mail: UnreadableMail) -> PubAck:
+            return await record_unreadable(js, mail)
+
+        self.loops = [
+            MailboxLoop(config, settings.blobs, checkpoints, publish, quarantine, stop=self.stopping,
+                          imap_timeout=self.imap_timeout)
+            for config in settings.email_mailboxes
+        ]
+        log.info("email intake running for %d mailbox(es)", len(self.loops))
+        return {f"email-mailbox:{loop.config.name}": loop.run() for loop in self.loops}

@@ -1,0 +1,166 @@
+"""Replies on Telegram: sendMessage to the chat the complaint came from, long answers split in order.
+
+prepare (first transaction): the chat (reply_to of the submission answered, or the Telegram id of a
+client who prefers Telegram: a private chat's id is the user's id) and the parts of the text.
+send (no transaction): aiogram Bot against the configured Bot API server. 429 asking for a short
+wait is waited out; a longer 429, 5xx and network trouble are temporary (the deliver worker
+retries with back-off); 400/403 (chat not found, bot blocked) fail the reply with a history entry.
+A reply interrupted after some of its parts went out resumes at the first part not sent when it is
+retried in the same process (the progress is kept in memory); after a restart it is sent whole again
+(at-least-once: Telegram has no idempotency key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+)
+from aiogram.types import ReplyParameters
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from channels.base import Channel
+from channels.split import split_message, utf16_units
+from channels.telegram.bot import make_bot
+from channels.telegram.config import TelegramConfig
+from normalizer.event import ReplyTarget
+from router.directory import first_identities
+from router.models import Submission
+from router.route_lookup import submissions_with
+from workers.app.settings import Settings
+from workers.channels.senders.base import DeliveryResult, PlatformSender, Reply, TemporaryFailure
+from workers.channels.senders.history import record_not_sent
+
+log = logging.getLogger("complaints.senders.telegram")
+
+CHANNEL = Channel.TELEGRAM
+TEXT_LIMIT = 4096  # Bot API: 1-4096 characters after entity parsing, counted in UTF-16 code units
+DETAIL_MAX = 1000
+PROGRESS_MAX = 10_000  # interrupted multi-part replies remembered (outbox id -> parts already sent)
+
+
+@dataclass
+class TelegramOutgoing:
+    reply: Reply
+    chat_id: int
+    reply_to_message_id: int | None
+    parts: list[str]
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _targets(session: Session, replies: Sequence[Reply]) -> dict[tuple[str, str], ReplyTarget]:
+    keys = {(r.message.channel, r.message.in_reply_to) for r in replies
+            if r.message.channel == CHANNEL and r.message.in_reply_to is not None}
+    if not keys:
+        return {}
+    rows = session.execute(select(Submission.channel, Submission.native_id, Submission.event["reply_to"])
+                           .where(submissions_with(keys)))
+    return {(channel, native_id): ReplyTarget.model_validate(target) for channel, native_id, target in rows if target}
+
+
+class TelegramSender:
+    channel = CHANNEL
+
+    def __init__(self, config: TelegramConfig) -> None:
+        self.config = config
+        self._progress: dict[int, int] = {}
+
+    # --- first transaction
+
+    def prepare(self, session: Session, replies: Sequence[Reply]) -> list[TelegramOutgoing | None]:
+        targets = _targets(session, replies)
+        ids = first_identities(session, {r.client.id for r in replies if r.client is not None}, CHANNEL)
+        prepared: list[TelegramOutgoing | None] = []
+        for reply in replies:
+            message = reply.message
+            chat_id: int | None = None
+            answered: int | None = None
+            target = targets.get((CHANNEL, message.in_reply_to)) if message.in_reply_to else None
+            if target is not None:
+                chat_id, answered = _int(target.address), _int(target.message_id)
+            elif reply.client is not None:  # a client who prefers Telegram: a private chat's id is the user's id
+                chat_id = _int(ids.get(reply.client.id))
+            parts = split_message(message.text, TEXT_LIMIT, utf16_units)
+            item = TelegramOutgoing(reply, chat_id, answered, parts) if chat_id is not None and parts else None
+            prepared.append(item)
+        return prepared
+
+    # --- no transaction
+
+    async def send(self, prepared: Sequence[TelegramOutgoing]) -> list[DeliveryResult | TemporaryFailure]:
+        if not prepared:
+            return []
+        bot = make_bot(self.config)
+        try:
+            return [await self._send_one(bot, item) for item in prepared]
+        finally:
+            await bot.session.close()
+
+    async def _send_one(self, bot: Bot, item: TelegramOutgoing) -> DeliveryResult | TemporaryFailure:
+        address = str(item.chat_id)
+        outbox_id = item.reply.message.outbox_id
+        for number, part in enumerate(item.parts):
+            if number < self._progress.get(outbox_id, 0):
+                continue  # went out before this reply was interrupted
+            reply_to = (ReplyParameters(message_id=item.reply_to_message_id, allow_sending_without_reply=True)
+                        if number == 0 and item.reply_to_message_id is not None else None)
+            try:
+                await self._send_part(bot, item.chat_id, part, reply_to)
+                if len(item.parts) > 1:
+                    self._remember(outbox_id, number + 1)
+            except (TelegramBadRequest, TelegramForbiddenError, TelegramNotFound) as exc:
+                log.warning("telegram: reply to chat refused: %s", type(exc).__name__)
+                self._progress.pop(outbox_id, None)
+                refused = f"Telegram отклонил сообщение: {exc.message}"[:DETAIL_MAX]
+                return DeliveryResult("failed", CHANNEL, address, refused)
+            except TelegramRetryAfter as exc:
+                return TemporaryFailure(f"Telegram: слишком много запросов, повтор через {exc.retry_after} с")
+            except TelegramAPIError as exc:  # 5xx, network, our token refused, a response not understood
+                return TemporaryFailure(f"Telegram: {type(exc).__name__}: {exc.message}"[:DETAIL_MAX])
+        self._progress.pop(outbox_id, None)
+        detail = f"частей: {len(item.parts)}" if len(item.parts) > 1 else None
+        return DeliveryResult("sent", CHANNEL, address, detail)
+
+    def _remember(self, outbox_id: int, sent: int) -> None:
+        self._progress.pop(outbox_id, None)
+        while len(self._progress) >= PROGRESS_MAX:
+            self._progress.pop(next(iter(self._progress)))
+        self._progress[outbox_id] = sent
+
+    async def _send_part(self, bot: Bot, chat_id: int, text: str, reply_to: ReplyParameters | None) -> None:
+        try:
+            await bot.send_message(chat_id=chat_id, text=text, reply_parameters=reply_to)
+        except TelegramRetryAfter as exc:
+            if exc.retry_after > self.config.max_inline_retry_after:
+                raise
+            await asyncio.sleep(exc.retry_after)
+            await bot.send_message(chat_id=chat_id, text=text, reply_parameters=reply_to)
+
+    # --- second transaction
+
+    def record(self, session: Session, prepared: Sequence[TelegramOutgoing], results: Sequence[DeliveryResult]) -> None:
+        record_not_sent(session, ((item.reply.ticket_id, result.detail)
+                                  for item, result in zip(prepared, results, strict=True) if result.status != "sent"),
+                        "в Telegram")
+
+
+def from_settings(settings: Settings) -> PlatformSender[Any] | None:
+    """The sender when the channel is configured, else None."""
+    return TelegramSender(settings.telegram) if settings.telegram is not None else None

@@ -1,0 +1,60 @@
+"""VK Callback API endpoint: POST /channels/vk/callback (404 when the VK channel is not configured)."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse, Response
+
+from channels.base import RawSubmission, WebhookAnswer
+from channels.vk.callback import MAX_BODY, METRICS, Unavailable, handle_callback
+from workers.app.settings import Settings
+from workers.bus.publish import IntakeUnavailable, hand_off
+from workers.bus.shunt import jetstream_of
+from workers.channels.vk.process import record_bad_event
+
+log = logging.getLogger("complaints.vk.callback")
+
+router = APIRouter(tags=["vk"])
+
+
+async def _body(request: Request) -> bytes | None:
+    """The body, or None when it is larger than any VK event (read no further than the cap)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post("/channels/vk/callback", include_in_schema=False)
+async def vk_callback(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    config = settings.vk
+    if config is None or config.mode != "callback":
+        return PlainTextResponse("not found", status_code=404)
+    data = await _body(request)
+    if data is None:
+        METRICS["forged"] += 1
+        METRICS["forged_too_large"] += 1
+        log.warning("vk callback: body over %d bytes rejected", MAX_BODY)
+        return PlainTextResponse("too large", status_code=413)
+    broker = request.app.state.broker
+
+    async def publish(raw: RawSubmission) -> bool:
+        try:
+            return bool((await hand_off(broker, raw)).duplicate)
+        except IntakeUnavailable as exc:  # no PubAck: nothing was accepted, VK must resend
+            raise Unavailable(raw.native_id) from exc
+
+    async def quarantine(body: bytes, native_id: str, reason: str) -> None:
+        await record_bad_event(jetstream_of(broker), body, native_id, reason)
+
+    answer: WebhookAnswer = await handle_callback(config, data, publish, quarantine,
+                                           retry_counter=request.headers.get("X-Retry-Counter"))
+    # Plain text without a BOM: VK reads the body byte for byte.
+    return PlainTextResponse(answer.text, status_code=answer.status)

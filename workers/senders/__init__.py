@@ -1,1 +1,0 @@
-"""Per-channel senders of replies; the deliver worker picks one by channel."""

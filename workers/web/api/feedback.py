@@ -1,0 +1,110 @@
+"""REST API of the web channel: POST /api/v1/feedback and the submission status."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from channels.web import WebFeedback, parse_feedback
+from router.models import ApiRequest, Submission, Ticket
+from router.timeutil import utcnow
+from workers.bus.publish import IntakeUnavailable, hand_off
+from workers.web.api import idempotency
+from workers.web.api.auth import ApiClientDep, api_client
+from workers.web.deps import BrokerDep, DatabaseDep, SessionDep
+from workers.web.errors import ApiError, validation_error
+
+MAX_BODY_BYTES = 256 * 1024
+
+router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(api_client)])
+
+_FEEDBACK_DOC = {
+    "requestBody": {"required": True, "content": {"application/json": {"schema": WebFeedback.model_json_schema()}}},
+    "parameters": [{
+        "name": idempotency.HEADER, "in": "header", "required": True,
+        "schema": {"type": "string", "pattern": idempotency.KEY_PATTERN.pattern},
+    }],
+}
+
+
+def status_url(submission_id: str) -> str:
+    return f"/api/v1/submissions/{submission_id}"
+
+
+async def _feedback_body(request: Request) -> WebFeedback:
+    """Parsed here, not by FastAPI, so authentication and the key are checked before the body."""
+    lead = ("Претензия не принята.", "The complaint was not accepted.")
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise ApiError(413, f"Тело запроса больше {MAX_BODY_BYTES // 1024} КБ.",
+                       f"The request body is larger than {MAX_BODY_BYTES // 1024} KB.")
+    if not raw.strip():
+        raise validation_error([{"type": "missing", "loc": ("body",)}], *lead)
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise validation_error([{"type": "json_invalid", "loc": ("body",)}], *lead) from None
+    if not isinstance(data, dict):
+        raise validation_error([{"type": "dict_type", "loc": ("body",)}], *lead)
+    try:
+        return WebFeedback.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc.errors(include_url=False, include_input=False), *lead) from None
+
+
+@router.post("/feedback", status_code=202, openapi_extra=_FEEDBACK_DOC)
+async def submit_feedback(
+    request: Request,
+    client_name: ApiClientDep,
+    database: DatabaseDep,
+    broker: BrokerDep,
+    key: str = Depends(idempotency.idempotency_key),
+) -> JSONResponse:
+    feedback = await _feedback_body(request)
+    raw = parse_feedback(feedback, idempotency_key=key, api_client=client_name, received_at=utcnow())
+    fingerprint = idempotency.body_fingerprint(raw.payload)
+    claim = await idempotency.claim(database, client_name, key, fingerprint, str(raw.submission_id))
+    try:
+        await hand_off(broker, raw)
+    except IntakeUnavailable:
+        await idempotency.release(database, claim)
+        raise ApiError(
+            503,
+            "Претензия не принята: очередь временно недоступна. Повторите запрос с тем же Idempotency-Key.",
+            "The complaint was not accepted: the queue is temporarily unavailable. "
+            "Retry with the same Idempotency-Key.",
+            headers={"Retry-After": "10"},
+        ) from None
+    url = status_url(claim.submission_id)
+    return JSONResponse(
+        {"submission_id": claim.submission_id, "status": "accepted", "status_url": url},
+        status_code=202,
+        headers={"Location": url},
+    )
+
+
+def _not_found_submission() -> ApiError:
+    return ApiError(404, "Обращение не найдено.", "The submission was not found.")
+
+
+@router.get("/submissions/{submission_id}")
+async def submission_status(submission_id: str, client_name: ApiClientDep, session: SessionDep) -> dict[str, object]:
+    try:
+        sid = str(uuid.UUID(submission_id))
+    except ValueError:
+        raise _not_found_submission() from None
+    # An API client sees only what it submitted itself.
+    mine = await session.scalar(
+        select(ApiRequest.id).where(ApiRequest.api_client == client_name, ApiRequest.submission_id == sid)
+    )
+    if mine is None:
+        raise _not_found_submission()
+    number = await session.scalar(
+        select(Ticket.number).join(Submission, Submission.ticket_id == Ticket.id).where(Submission.id == sid)
+    )
+    return {"submission_id": sid, "status": "registered" if number else "accepted", "ticket_number": number}
