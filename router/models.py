@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -105,6 +106,15 @@ class Ticket(Base):
     parent_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     # Chat channels: "<channel>:<peer or chat id>"; later messages of the chat continue the open ticket.
     conversation: Mapped[str | None] = mapped_column(String(128))
+    # The review process (router/review): the department of the deep review, who holds the ticket now
+    # (the owner is assignee_login), the first response and the answer that stop the clocks.
+    department: Mapped[str | None] = mapped_column(String(64))
+    handler_login: Mapped[str | None] = mapped_column(String(64))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    waiting_for_client: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    director_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    review_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # +1 per review after a dispute
 
 
 class Submission(Base):
@@ -253,3 +263,60 @@ class FetchedAttachment(Base):
     status: Mapped[str] = mapped_column(String(16))  # fetched | failed | refused
     detail: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TicketDepartment(Base):
+    """A department whose head had the ticket in deep review (their access outlives the stage)."""
+
+    __tablename__ = "ticket_departments"
+    __table_args__ = (UniqueConstraint("ticket_id", "department", name="uq_ticket_department"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    department: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TicketDecision(Base):
+    """What a stage of the review concluded: a department head's conclusion, the manager's proposal,
+    the decision (and the measures for culprits awaiting the director's approval)."""
+
+    __tablename__ = "ticket_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # conclusion | proposal | decision
+    # decision: primary_review (unfounded at once) | review | re_review (after a dispute) | upheld
+    basis: Mapped[str | None] = mapped_column(String(16))
+    department: Mapped[str | None] = mapped_column(String(64))
+    founded: Mapped[bool | None] = mapped_column(Boolean)
+    causes: Mapped[str | None] = mapped_column(Text)
+    conclusion: Mapped[str] = mapped_column(Text)
+    recommendations: Mapped[list[str]] = mapped_column(JSON, default=list)
+    culprits_measures: Mapped[str | None] = mapped_column(Text)
+    measures_approved_by: Mapped[str | None] = mapped_column(String(64))
+    measures_approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    needs_director: Mapped[bool] = mapped_column(Boolean, default=False)
+    urgent_measures: Mapped[str | None] = mapped_column(Text)
+    approved_by: Mapped[str | None] = mapped_column(String(64))  # the director, when needs_director
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    re_reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Recommendation(Base):
+    """A company-wide process fix a deep review recommended, followed up until done."""
+
+    __tablename__ = "recommendations"
+    __table_args__ = (Index("ix_recommendations_status", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_decisions.id"))
+    department: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="new")  # new | in_progress | done
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

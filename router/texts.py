@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -15,10 +16,64 @@ def _local(moment: datetime, tz: ZoneInfo) -> str:
 SIGNATURE = "С уважением, служба качества."
 
 
-def _letter(name: str | None, body: str) -> str:
-    """Every message to a client: a greeting by name when known, the body, the signature."""
+POSITION_TITLES_RU: dict[str, str] = {
+    "manager": "Персональный менеджер",
+    "subscriber_head": "Начальник абонентского отдела",
+    "department_head": "Начальник отдела",
+    "director": "Генеральный директор",
+    "admin": "Администратор",
+    "operator": "Оператор",
+}
+
+
+@dataclass(frozen=True)
+class Signer:
+    """Who signs a letter to the client: a staff member's name and role (router.models.Staff)."""
+
+    name: str
+    role: str
+
+    @property
+    def position(self) -> str:
+        return POSITION_TITLES_RU.get(self.role, "Сотрудник")
+
+    @property
+    def signature(self) -> str:
+        return f"С уважением,\n{self.name}\n{self.position}"
+
+
+def _letter(name: str | None, body: str, signer: Signer | None = None) -> str:
+    """Every message to a client: a greeting by name when known, the body, the signature (the staff
+    member's name and position when a person writes, else the service's)."""
     greeting = f"Здравствуйте, {name}!" if name else "Здравствуйте!"
-    return f"{greeting}\n\n{body}\n{SIGNATURE}"
+    return f"{greeting}\n\n{body}\n{signer.signature if signer else SIGNATURE}"
+
+
+def greeting_name(client_name: str | None, segment: str | None) -> str | None:
+    """A person is greeted by name; a company (segment business) without its legal name."""
+    return None if segment == "business" else client_name
+
+
+def staff_letter(name: str | None, body: str, signer: Signer) -> str:
+    """A letter a staff member writes to the client in the review process, signed by them."""
+    return _letter(name, body.rstrip("\n") + "\n", signer)
+
+
+def review_acknowledgement(number: str, signer: Signer, resolution_due: datetime, tz: ZoneInfo) -> str:
+    """The body the manager's first response is pre-filled with (editable before it is sent)."""
+    return (
+        f"Ваша претензия {number} принята к рассмотрению. Ею занимается ваш персональный менеджер "
+        f"{signer.name}.\n"
+        f"Максимальный срок рассмотрения — 5 рабочих дней, до {resolution_due.astimezone(tz).strftime('%d.%m.%Y')}."
+    )
+
+
+def decision_answer(number: str, founded: bool, conclusion: str, re_reviewed: bool) -> str:
+    """The body the answer to the client is pre-filled with from the decision (editable)."""
+    head = (f"По вашей претензии {number} решение пересмотрено после вашего обращения." if re_reviewed
+            else f"Мы рассмотрели вашу претензию {number}.")
+    verdict = "Претензия признана обоснованной." if founded else "Претензия признана необоснованной."
+    return f"{head}\n{verdict}\n\n{conclusion}"
 
 
 def acknowledgement(
@@ -75,3 +130,7 @@ def auto_reply_note(subject: str | None) -> str:
 
 def identity_linked_note(client_name: str, assignment_note: str) -> str:
     return f"Аккаунт в чате привязан к клиенту {client_name} по номеру договора или телефона. {assignment_note}"
+
+
+def dispute_alert(number: str, actor: str) -> str:
+    return f"Решение по претензии {number} оспорено ({actor}): требуется пересмотр генеральным директором"

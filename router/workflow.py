@@ -27,18 +27,11 @@ STAGE_TITLES_RU: dict[Stage, str] = {
     Stage.CLOSED: "Закрыта",
 }
 
-# Which stage may follow which; the review-process issue adds who may move it and why.
-TRANSITIONS: dict[Stage, frozenset[Stage]] = {
-    Stage.REGISTERED: frozenset({Stage.PRIMARY_REVIEW}),
-    Stage.PRIMARY_REVIEW: frozenset({Stage.DEEP_REVIEW, Stage.INFORMING}),
-    Stage.DEEP_REVIEW: frozenset({Stage.PROPOSAL}),
-    Stage.PROPOSAL: frozenset({Stage.DECISION}),
-    Stage.DECISION: frozenset({Stage.INFORMING}),
-    Stage.INFORMING: frozenset({Stage.CLOSED}),
-    Stage.CLOSED: frozenset({Stage.DISPUTE}),
-    Stage.DISPUTE: frozenset({Stage.DEEP_REVIEW, Stage.DECISION}),
-}
+# Which stage may follow which, and who may move it, is the data of router.review.machine (ACTIONS);
+# router.review.machine.transitions() derives the stage graph from it.
 
 
 def can_move(current: Stage, target: Stage) -> bool:
-    return target in TRANSITIONS[current]
+    from router.review.machine import transitions  # the table imports Stage from here
+
+    return target in transitions()[current]

@@ -64,7 +64,7 @@ def settings(data_dir: Path, nats_url: str, request: pytest.FixtureRequest) -> S
         data_dir=data_dir,
         NATS_URL=nats_url,
         DATABASE_URL=url,
-        api_tokens={"lk": "test-token-lk"},
+        api_tokens={"lk": {"token": "test-token-lk", "scopes": ["feedback", "tickets:read", "tickets:act"]}},
         max_deliver=3,
         retry_backoff=[0.2, 0.2, 0.2],
         ack_wait=10.0,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
 
 from router.models import CallbackTask, Client, ClientIdentity, Staff, Submission, Ticket, TicketHistory
 from router.passwords import hash_password
@@ -84,3 +87,55 @@ async def add_callback(database: Database, ticket_id: int, outbox_id: int, phone
     async with database.sessions() as session, session.begin():
         session.add(task)
     return task
+
+
+# The review process (router/review): a staff directory with every role, and tickets at any stage.
+
+REVIEW_STAFF: tuple[tuple[str, str, str, str, str | None, bool], ...] = (
+    # login, name, role, department, deputy, active
+    ("m.petrova", "Петрова Мария Ивановна", "manager", "subscriber", "m.volkov", True),
+    ("m.volkov", "Волков Андрей Петрович", "manager", "subscriber", None, True),
+    ("m.gone", "Гонцова Ольга Сергеевна", "manager", "subscriber", "m.volkov", False),
+    ("op.anna", "Анна Операторова", "operator", "call_centre", None, True),
+    ("h.subscriber", "Орлова Наталья Геннадьевна", "subscriber_head", "subscriber", None, True),
+    ("h.technical", "Волков Сергей Николаевич", "department_head", "technical", None, True),
+    ("h.billing", "Морозова Елена Викторовна", "department_head", "billing", None, True),
+    ("d.director", "Белов Игорь Петрович", "director", "management", None, True),
+    ("a.admin", "Админов Админ", "admin", "it", None, True),
+)
+
+
+def seed_review_staff(session: Session) -> None:
+    session.add_all([
+        Staff(login=login, name=name, role=role, department=department, deputy_login=deputy, active=active)
+        for login, name, role, department, deputy, active in REVIEW_STAFF
+    ])
+
+
+def seed_review_client(session: Session, contract: str = "12-000001", name: str = "Иванов Иван Иванович",
+                       segment: str = "individual", manager_login: str | None = "m.petrova") -> Client:
+    client = Client(contract_number=contract, name=name, segment=segment, packages=[], manager_login=manager_login)
+    session.add(client)
+    session.flush()
+    return client
+
+
+def seed_review_ticket(
+    session: Session, number: str, *, client_id: int | None, assignee: str | None, stage: str = "registered",
+    status: str = "open", channel: str = "email", native_id: str | None = None, **review: object,
+) -> Ticket:
+    """A ticket at any stage of the review (its review columns as keyword arguments), with the submission
+    it was made from (the reply target of the answers)."""
+    ticket = Ticket(
+        number=number, client_id=client_id, assignee_login=assignee, queue="subscriber", stage=stage,
+        status=status, channel=channel, subject="Нет интернета", text="Третий день нет интернета",
+        category="connection", created_at=REGISTERED_AT, first_response_due=REGISTERED_AT + timedelta(hours=8),
+        resolution_due=REGISTERED_AT + timedelta(days=7), legal_due=REGISTERED_AT + timedelta(days=60), **review,
+    )
+    session.add(ticket)
+    session.flush()
+    session.add(Submission(
+        id=str(uuid.uuid4()), channel=channel, native_id=native_id or f"native-{number}", received_at=REGISTERED_AT,
+        routed_at=REGISTERED_AT, ticket_id=ticket.id, client_id=client_id, event={},
+    ))
+    return ticket

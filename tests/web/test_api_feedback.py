@@ -9,7 +9,6 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from channels.base import Channel, RawSubmission, submission_id_for
@@ -18,7 +17,7 @@ from tests.web.conftest import API_TOKEN, connected_broker, last_intake, stream_
 from tests.web.factories import add_ticket
 from workers.app.nats_embedded import EmbeddedNats
 from workers.app.runtime import Database
-from workers.app.settings import Settings
+from workers.app.settings import ApiToken, Settings
 from workers.web import create_app
 
 # SQLite and a real PostgreSQL (datetimes, unique-key races behave differently).
@@ -106,7 +105,7 @@ async def test_same_key_with_another_body_is_a_conflict(api: httpx.AsyncClient, 
 
 async def test_keys_are_per_api_client(settings: Settings, database: Database, broker) -> None:
     settings = settings.model_copy(
-        update={"api_tokens": {"lk": settings.api_tokens["lk"], "crm": SecretStr("tok-crm")}}
+        update={"api_tokens": {"lk": settings.api_tokens["lk"], "crm": ApiToken.model_validate("tok-crm")}}
     )
     app = create_app(settings, database, broker)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:

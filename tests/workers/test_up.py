@@ -46,7 +46,7 @@ def still_running(pids: set[int]) -> set[int]:
 async def test_up_serves_routes_and_stops_cleanly(tmp_path: Path) -> None:
     port = free_port()
     env = dict(os.environ, COMPLAINTS_DATA_DIR=str(tmp_path / "var"), COMPLAINTS_WEB_PORT=str(port),
-               COMPLAINTS_API_TOKENS=f'{{"lk": "{TOKEN}"}}')
+               COMPLAINTS_API_TOKENS=f'{{"lk": {{"token": "{TOKEN}", "scopes": ["feedback", "tickets:read"]}}}}')
     env.pop("NATS_URL", None)
     env.pop("DATABASE_URL", None)
     up = start_up(env)

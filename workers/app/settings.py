@@ -5,8 +5,18 @@ from __future__ import annotations
 from datetime import time
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from channels.blobs import FileBlobStore
@@ -16,6 +26,62 @@ from channels.telegram.config import TelegramConfig
 from channels.vk.config import VkConfig
 from router.calendar import BusinessCalendar
 from router.store import sqlite_url
+
+ApiClientName = Annotated[str, StringConstraints(min_length=1, max_length=64)]  # ApiRequest.api_client
+ApiScope = Literal["feedback", "tickets:read", "tickets:act"]
+API_SCOPES: tuple[ApiScope, ...] = get_args(ApiScope)
+
+
+class ApiToken(BaseModel):
+    """A REST API client's token and what it may call; a plain string is a token with the scope `feedback`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)  # the input holds the token
+
+    token: SecretStr
+    scopes: frozenset[ApiScope] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_token(cls, data: Any) -> Any:
+        if isinstance(data, str | SecretStr):
+            return {"token": data, "scopes": ["feedback"]}
+        return data
+
+    @field_validator("scopes", mode="before")
+    @classmethod
+    def _known_scopes(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            raise ValueError(f"scopes must be a JSON list of {', '.join(API_SCOPES)}")
+        if isinstance(value, list | tuple | set | frozenset):
+            unknown = sorted({repr(scope) for scope in value if scope not in API_SCOPES})
+            if unknown:
+                raise ValueError(f"unknown API scope {', '.join(unknown)}: the scopes are {', '.join(API_SCOPES)}")
+        return value
+
+
+class _Unreadable:
+    """Stands for an API token entry of the wrong type in error messages, which would otherwise quote it."""
+
+    def __init__(self, value: object) -> None:
+        self.kind = type(value).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.kind}>"
+
+
+def _masked_secret(value: Any) -> Any:
+    if isinstance(value, SecretStr):
+        return value
+    return SecretStr(value) if isinstance(value, str) else _Unreadable(value)
+
+
+def _masked_token(entry: Any) -> Any:
+    """An api_tokens entry with its token already a SecretStr, so no validation error can quote it."""
+    if isinstance(entry, ApiToken):
+        return entry
+    if isinstance(entry, dict):
+        return {k: _masked_secret(v) if k == "token" else v for k, v in entry.items()}
+    return _masked_secret(entry)
 
 
 class Settings(BaseSettings):
@@ -36,8 +102,10 @@ class Settings(BaseSettings):
     web_port: int = 8000
     session_secret: SecretStr = Field(default=SecretStr("change-me-in-production"))
     session_https_only: bool = Field(default=False, description="Secure session cookie (behind TLS)")
-    api_tokens: dict[str, SecretStr] = Field(
-        default_factory=dict, description='JSON {"client-name": "token"} for the REST API'
+    api_tokens: dict[ApiClientName, ApiToken] = Field(
+        default_factory=dict,
+        description='JSON {"client-name": {"token": "…", "scopes": ["feedback", "tickets:read", "tickets:act"]}}'
+        ' for the REST API; a plain "token" string has the scope feedback only',
     )
     timezone: str = "Europe/Moscow"
     work_day_start: time = time(9, 0)
@@ -65,6 +133,14 @@ class Settings(BaseSettings):
     fax_gateway_senders: list[str] = Field(
         default_factory=list, description="Sender addresses of fax-to-email gateways (handed to the scan channel)"
     )
+
+    @field_validator("api_tokens", mode="before")
+    @classmethod
+    def _mask_api_tokens(cls, value: Any) -> Any:
+        """Each token a SecretStr before validation, so that no settings error can quote one."""
+        if isinstance(value, dict):
+            return {name: _masked_token(entry) for name, entry in value.items()}
+        return value
 
     @property
     def effective_database_url(self) -> str:

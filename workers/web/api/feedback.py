@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -15,13 +16,16 @@ from router.models import ApiRequest, Submission, Ticket
 from router.timeutil import utcnow
 from workers.bus.publish import IntakeUnavailable, hand_off
 from workers.web.api import idempotency
-from workers.web.api.auth import ApiClientDep, api_client
+from workers.web.api.auth import api_caller, require_scope
 from workers.web.deps import BrokerDep, DatabaseDep, SessionDep
 from workers.web.errors import ApiError, validation_error
 
 MAX_BODY_BYTES = 256 * 1024
 
-router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(api_client)])
+router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(api_caller)])
+
+FeedbackClientDep = Annotated[str, Depends(require_scope("feedback"))]
+"""The API client's name, if its token has the scope feedback (checked before the key and the body)."""
 
 _FEEDBACK_DOC = {
     "requestBody": {"required": True, "content": {"application/json": {"schema": WebFeedback.model_json_schema()}}},
@@ -60,7 +64,7 @@ async def _feedback_body(request: Request) -> WebFeedback:
 @router.post("/feedback", status_code=202, openapi_extra=_FEEDBACK_DOC)
 async def submit_feedback(
     request: Request,
-    client_name: ApiClientDep,
+    client_name: FeedbackClientDep,
     database: DatabaseDep,
     broker: BrokerDep,
     key: str = Depends(idempotency.idempotency_key),
@@ -93,7 +97,9 @@ def _not_found_submission() -> ApiError:
 
 
 @router.get("/submissions/{submission_id}")
-async def submission_status(submission_id: str, client_name: ApiClientDep, session: SessionDep) -> dict[str, object]:
+async def submission_status(
+    submission_id: str, client_name: FeedbackClientDep, session: SessionDep
+) -> dict[str, object]:
     try:
         sid = str(uuid.UUID(submission_id))
     except ValueError:

@@ -7,15 +7,18 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 
 from router.contracts import TicketView
-from workers.web.api.auth import api_client
+from workers.web.api.auth import acting_for, api_caller
 from workers.web.deps import SessionDep
 from workers.web.errors import ApiError
 from workers.web.tickets import clients_matching, is_ticket_number, list_tickets, ticket_by_number, ticket_contract
 
-router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(api_client)])
+router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(api_caller)])
+
+# Scope tickets:read; an X-On-Behalf-Of header, if given, must name an active staff member.
+READ = [Depends(acting_for("tickets:read"))]
 
 
-@router.get("/tickets/{number}", response_model=TicketView)
+@router.get("/tickets/{number}", response_model=TicketView, dependencies=READ)
 async def get_ticket(number: str, session: SessionDep) -> TicketView:
     ticket = await ticket_by_number(session, number)
     if ticket is None:
@@ -24,7 +27,7 @@ async def get_ticket(number: str, session: SessionDep) -> TicketView:
     return await ticket_contract(session, ticket)
 
 
-@router.get("/tickets")
+@router.get("/tickets", dependencies=READ)
 async def find_tickets(
     session: SessionDep,
     client: Annotated[str | None, Query(max_length=64, description="client id or contract number")] = None,

@@ -1,0 +1,82 @@
+"""One action's writes: the history row, the client's message, the TicketEvent, alerts. All go into the
+caller's session, so they commit (or roll back) together with the ticket's change."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from router.contracts import Clocks, OutboundKind, OutboundMessage, TicketEvent, TicketEventType
+from router.models import Client, Staff, StaffAlert, Submission, Ticket, TicketHistory
+from router.outbox import OUTBOX_ID_BY_RELAY, add_outbox, outbound_subject, ticket_event_subject
+from router.review.access import TicketFacts
+from router.texts import Signer, greeting_name, staff_letter
+from router.timeutil import aware, to_utc
+from router.workflow import Stage
+
+NOTE_MAX = 4000
+
+
+@dataclass
+class ActionContext:
+    session: Session
+    ticket: Ticket
+    actor: Staff
+    facts: TicketFacts
+    now: datetime
+    tz: ZoneInfo
+    via: str | None = None
+
+    @property
+    def signer(self) -> Signer:
+        return Signer(self.actor.name, self.actor.role)
+
+    def history(self, action: str, from_stage: str | None, note: str | None) -> TicketHistory:
+        if self.via:
+            note = f"{note} (via {self.via})" if note else f"via {self.via}"
+        row = TicketHistory(
+            ticket_id=self.ticket.id, at=to_utc(self.now), actor=self.actor.login, action=action,
+            from_stage=from_stage, to_stage=self.ticket.stage, note=note[:NOTE_MAX] if note else None,
+        )
+        self.session.add(row)
+        return row
+
+    def send(self, body: str) -> str:
+        """A letter to the client, signed by the actor, on the ticket's channel in reply to its latest
+        submission there (the deliver worker picks the sender). Returns the text sent."""
+        ticket = self.ticket
+        client = self.session.get(Client, ticket.client_id) if ticket.client_id is not None else None
+        name = greeting_name(client.name, client.segment) if client is not None else None
+        text = staff_letter(name, body, self.signer)
+        answered = self.session.scalar(
+            select(Submission.native_id)
+            .where(Submission.ticket_id == ticket.id, Submission.channel == ticket.channel)
+            .order_by(Submission.received_at.desc(), Submission.routed_at.desc()).limit(1)
+        )
+        message = OutboundMessage(
+            outbox_id=OUTBOX_ID_BY_RELAY, kind=OutboundKind.ANSWER, channel=ticket.channel,
+            ticket_number=ticket.number, client_id=ticket.client_id, in_reply_to=answered, text=text,
+        )
+        add_outbox(self.session, outbound_subject(ticket.channel), message.model_dump(mode="json"), self.now,
+                   ticket.id)
+        return text
+
+    def announce(self, kind: TicketEventType) -> None:
+        ticket = self.ticket
+        event = TicketEvent(
+            event_id=uuid.uuid4(), type=kind, ticket_number=ticket.number, at=to_utc(self.now),
+            client_id=ticket.client_id, assignee=ticket.assignee_login, stage=Stage(ticket.stage),
+            channel=ticket.channel,
+            clocks=Clocks(first_response_due=aware(ticket.first_response_due),
+                          resolution_due=aware(ticket.resolution_due), legal_due=aware(ticket.legal_due)),
+        )
+        add_outbox(self.session, ticket_event_subject(kind), event.model_dump(mode="json"), self.now, ticket.id)
+
+    def alert(self, login: str, kind: str, text: str) -> None:
+        self.session.add(StaffAlert(login=login, ticket_id=self.ticket.id, created_at=to_utc(self.now), kind=kind,
+                                    text=text, read_at=None))

@@ -1,0 +1,92 @@
+"""perform(): one action on one ticket, inside the caller's transaction (history, outbox, ticket together)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from router.contracts import TicketEventType
+from router.models import Staff, Ticket, TicketHistory
+from router.review.access import TicketFacts
+from router.review.actions import HANDLERS
+from router.review.context import ActionContext
+from router.review.errors import Forbidden, InvalidFields
+from router.review.facts import load_facts, load_staff, load_ticket
+from router.review.rules import allowed_actions, check, spec_of
+from router.timeutil import to_utc
+
+DEFAULT_TZ = ZoneInfo("Europe/Moscow")
+
+
+def _actor(session: Session, login: str) -> Staff:
+    staff = load_staff(session, login)
+    if staff is None or not staff.active:
+        raise Forbidden("Нет такого действующего сотрудника.", f"No active staff member {login}.")
+    return staff
+
+
+def perform(
+    session: Session, number: str, actor_login: str, action: str, fields: dict[str, Any], now: datetime,
+    via: str | None = None, *, tz: ZoneInfo = DEFAULT_TZ,
+) -> Ticket:
+    """Take `action` on ticket `number` as `actor_login` (via the API client `via`, if any).
+
+    Raises NotFound, Forbidden (record access or role), Conflict (stage or state), InvalidFields (the
+    action's fields). Writes only into `session`: the caller commits, or rolls back on any error.
+    Returns the updated ticket.
+    """
+    spec = spec_of(action)
+    ticket = load_ticket(session, number)
+    actor = _actor(session, actor_login)
+    facts = load_facts(session, ticket)
+    check(actor, ticket, facts, spec)
+    try:
+        values = spec.fields.model_validate(fields)
+    except ValidationError as error:
+        raise InvalidFields(
+            f"Проверьте поля действия «{spec.title_ru}».", f"Invalid fields for the action '{spec.name}'.",
+            [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()],
+        ) from error
+    from_stage = ticket.stage
+    context = ActionContext(session, ticket, actor, facts, now, tz, via)
+    step = HANDLERS[spec.name](context, values)
+    if step.to is not None:
+        assert step.to in spec.moves_to, f"{spec.name} may not lead to {step.to}"
+        ticket.stage = step.to.value
+    context.history(spec.name, from_stage, step.note)
+    if ticket.stage != from_stage:
+        context.announce(TicketEventType.STAGE_CHANGED)
+    session.flush()
+    return ticket
+
+
+def client_replied(session: Session, ticket: Ticket, now: datetime) -> bool:
+    """A client's message threaded into a ticket that waits for the client: the wait ends (history
+    "client_replied"). Returns whether the ticket was waiting. For the router, inside its transaction."""
+    if not ticket.waiting_for_client:
+        return False
+    ticket.waiting_for_client = False
+    session.add(TicketHistory(ticket_id=ticket.id, at=to_utc(now), actor="client", action="client_replied",
+                              from_stage=ticket.stage, to_stage=ticket.stage,
+                              note="Клиент ответил на вопрос"))
+    return True
+
+
+def facts_for(session: Session, number: str) -> tuple[Ticket, TicketFacts]:
+    """The ticket and its facts, for can_view() and allowed_actions() (read-only callers)."""
+    ticket = load_ticket(session, number)
+    return ticket, load_facts(session, ticket)
+
+
+def actions_for(session: Session, number: str, login: str) -> list[str]:
+    """allowed_actions() of a staff member on a ticket, read from the store; [] for an unknown actor."""
+    ticket, facts = facts_for(session, number)
+    staff = load_staff(session, login)
+    return allowed_actions(staff, ticket, facts) if staff is not None else []
+
+
+
