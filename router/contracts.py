@@ -33,6 +33,20 @@ class HistoryEntry(BaseModel):
     note: str | None = None
 
 
+class Deadlines(BaseModel):
+    """The ticket's clocks as the REST API shows them, with when each was met (TicketView.deadlines)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first_response: AwareDatetime = Field(description="8 working hours from registration")
+    resolution: AwareDatetime = Field(description="5 working days")
+    legal: AwareDatetime = Field(description="60 calendar days (126-FZ)")
+    acknowledged_at: AwareDatetime | None = Field(
+        default=None, description="when the first response was given (stops the first-response clock)")
+    resolved_at: AwareDatetime | None = Field(
+        default=None, description="when the final answer was sent (stops the resolution clock)")
+
+
 class TicketView(BaseModel):
     """A ticket as the REST API and the staff pages read it (the ORM row is router.models.Ticket).
 
@@ -56,6 +70,16 @@ class TicketView(BaseModel):
     created_at: AwareDatetime
     clocks: Clocks
     history: list[HistoryEntry] = Field(default_factory=list)
+    handler: str | None = Field(default=None, description="Login of whoever must act now (manager, head, director)")
+    department: str | None = Field(default=None, description="Department code of the deep review, if any")
+    deadlines: Deadlines = Field(description="The clocks, and when they were met")
+    waiting_for_client: bool = Field(default=False, description="A question to the client awaits the reply")
+    director_pending: bool = Field(default=False, description="The decision awaits the director's approval")
+    review_round: int = Field(default=0, ge=0, description="How many times the decision was reviewed again")
+    allowed_actions: list[str] = Field(
+        default_factory=list,
+        description="Actions the X-On-Behalf-Of staff member may take now (empty without the header)",
+    )
 
 
 class TicketEventType(StrEnum):
@@ -66,11 +90,44 @@ class TicketEventType(StrEnum):
     ASSIGNED = "assigned"
 
 
-class TicketEvent(BaseModel):
+class SnapshotClient(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    SCHEMA_VERSION: ClassVar[int] = 1
 
-    schema_version: Literal[1] = 1
+    id: int
+    contract_number: str
+
+
+class TicketSnapshot(BaseModel):
+    """The ticket as it stands once the event has happened: enough to mirror it without calling back."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: str = Field(pattern=TICKET_NUMBER_PATTERN)
+    client: SnapshotClient | None = Field(description="null for a ticket of the unknown-client queue")
+    assignee: str | None = Field(description="Login of the owner, the personal manager")
+    handler: str | None = Field(description="Login of whoever has to act on the ticket now")
+    department: str | None = Field(description="Code of the department of the deep review")
+    stage: Stage
+    status: Literal["open", "closed"]
+    channel: str = Field(description="The channel the ticket came in on (its answers go there)")
+    category: str | None
+    subject: str | None
+    text: str
+    created_at: AwareDatetime
+    waiting_for_client: bool = Field(description="A question was asked and the client has not replied yet")
+    director_pending: bool = Field(description="The decision waits for the director's approval")
+    deadlines: Deadlines = Field(description="The clocks, and when they were met (as the REST API shows them)")
+
+
+class TicketEvent(BaseModel):
+    """Something happened to a ticket; `ticket` is its snapshot afterwards.
+
+    Schema version 2 added `ticket` (required)."""
+
+    model_config = ConfigDict(extra="forbid")
+    SCHEMA_VERSION: ClassVar[int] = 2
+
+    schema_version: Literal[2] = 2
     event_id: uuid.UUID
     type: TicketEventType
     ticket_number: str = Field(pattern=TICKET_NUMBER_PATTERN)
@@ -81,6 +138,7 @@ class TicketEvent(BaseModel):
     channel: str
     submission_id: uuid.UUID | None = None
     clocks: Clocks
+    ticket: TicketSnapshot
 
 
 class OutboundKind(StrEnum):

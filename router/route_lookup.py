@@ -22,7 +22,7 @@ from channels.base import CHAT_CHANNELS
 from normalizer.event import ComplaintEvent
 from router.contracts import Clocks
 from router.directory import identity_pairs
-from router.models import CONTENT_ID_MAX, Client, ClientIdentity, SentMessage, Submission, Ticket
+from router.models import CONTENT_ID_MAX, Client, ClientIdentity, SentMessage, Staff, Submission, Ticket
 from router.timeutil import aware
 
 
@@ -31,11 +31,14 @@ class ClientInfo:
     id: int
     name: str
     manager_login: str | None
+    contract_number: str
 
 
 @dataclass
 class TicketRef:
-    """A ticket as routing sees it: from the store, or made earlier in this batch (id set on INSERT)."""
+    """A ticket as routing sees it: from the store, or made earlier in this batch (id set on INSERT).
+
+    Beyond what routing decides on, it holds what a TicketEvent's snapshot carries (read in the same query)."""
 
     number: str
     client_id: int | None
@@ -45,6 +48,18 @@ class TicketRef:
     clocks: Clocks
     id: int | None = None
     closed_at: datetime | None = None
+    contract_number: str | None = None  # the client's
+    channel: str = ""
+    subject: str | None = None
+    text: str = ""
+    category: str | None = None
+    created_at: datetime | None = None
+    handler: str | None = None
+    department: str | None = None
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    waiting_for_client: bool = False
+    director_pending: bool = False
 
 
 @dataclass
@@ -248,17 +263,28 @@ def _identities(session: Session, pairs: set[tuple[str, str]]) -> dict[tuple[str
     return {(kind, value): client_id for kind, value, client_id in rows}
 
 
+def active_directors(session: Session) -> list[str]:
+    """Logins of the active directors, by login (the first one handles a dispute, as router.review does)."""
+    return list(session.scalars(select(Staff.login).where(Staff.role == "director", Staff.active.is_(True))
+                                .order_by(Staff.login)))
+
+
 def _clients(session: Session, ids: Iterable[int]) -> dict[int, ClientInfo]:
     wanted = set(ids)
     if not wanted:
         return {}
-    rows = session.execute(select(Client.id, Client.name, Client.manager_login).where(Client.id.in_(wanted)))
-    return {row.id: ClientInfo(row.id, row.name, row.manager_login) for row in rows}
+    rows = session.execute(select(Client.id, Client.name, Client.manager_login, Client.contract_number)
+                           .where(Client.id.in_(wanted)))
+    return {row.id: ClientInfo(row.id, row.name, row.manager_login, row.contract_number) for row in rows}
 
 
 _TICKET_COLUMNS = (
     Ticket.id, Ticket.number, Ticket.client_id, Ticket.assignee_login, Ticket.stage, Ticket.status,
     Ticket.first_response_due, Ticket.resolution_due, Ticket.legal_due, Ticket.closed_at,
+    # for the snapshot of the TicketEvents (the client's contract comes by an outer join)
+    Ticket.channel, Ticket.subject, Ticket.text, Ticket.category, Ticket.created_at, Ticket.handler_login,
+    Ticket.department, Ticket.acknowledged_at, Ticket.resolved_at, Ticket.waiting_for_client,
+    Ticket.director_pending, Client.contract_number,
 )
 
 
@@ -267,7 +293,7 @@ def _conversations(session: Session, keys: set[str]) -> dict[str, list[TicketRef
     if not keys:
         return {}
     rows = session.execute(
-        select(Ticket.conversation, *_TICKET_COLUMNS)
+        select(Ticket.conversation, *_TICKET_COLUMNS).outerjoin(Client, Client.id == Ticket.client_id)
         .where(Ticket.conversation.in_(keys), Ticket.status == "open").order_by(Ticket.id)
     )
     found: dict[str, list[TicketRef]] = {}
@@ -282,7 +308,8 @@ def _tickets(session: Session, numbers: set[str], ids: set[int]) -> dict[str, Ti
         return {}
     wanted = [clause for clause in (Ticket.number.in_(numbers) if numbers else None,
                                     Ticket.id.in_(ids) if ids else None) if clause is not None]
-    rows = session.execute(select(*_TICKET_COLUMNS).where(or_(*wanted)))
+    rows = session.execute(select(*_TICKET_COLUMNS).outerjoin(Client, Client.id == Ticket.client_id)
+                           .where(or_(*wanted)))
     return {row.number: _ticket_ref(row) for row in rows}
 
 
@@ -293,4 +320,13 @@ def _ticket_ref(row: Any) -> TicketRef:
         clocks=Clocks(first_response_due=aware(row.first_response_due),
                       resolution_due=aware(row.resolution_due), legal_due=aware(row.legal_due)),
         closed_at=aware(row.closed_at) if row.closed_at is not None else None,
+        contract_number=row.contract_number, channel=row.channel, subject=row.subject, text=row.text,
+        category=row.category, created_at=aware(row.created_at), handler=row.handler_login,
+        department=row.department, acknowledged_at=_aware_or_none(row.acknowledged_at),
+        resolved_at=_aware_or_none(row.resolved_at), waiting_for_client=bool(row.waiting_for_client),
+        director_pending=bool(row.director_pending),
     )
+
+
+def _aware_or_none(value: datetime | None) -> datetime | None:
+    return aware(value) if value is not None else None

@@ -37,12 +37,14 @@ class BatchRows:
     bounced: list[tuple[SentRef, str]] = field(default_factory=list)  # (our sent reply, why)
     identities: list[Row] = field(default_factory=list)  # social accounts linked to a client
     assigned: list[tuple[TicketRef, str]] = field(default_factory=list)  # (ticket handed over, its new queue)
+    replied: list[TicketRef] = field(default_factory=list)  # tickets whose wait for the client's reply ended
 
     def write(self, session: Session) -> None:
         self._insert_tickets(session)
         self._update_reopened(session)
         self._update_bounced(session)
         self._update_assigned(session)
+        self._update_replied(session)
         # Submission events and outbox payloads arrive as JSON text (pydantic's model_dump_json).
         statements = (
             (insert(_table(Submission)).values(event=json_text_param("event")), self.submissions),
@@ -74,11 +76,19 @@ class BatchRows:
         table = _table(Ticket)
         statement = update(table).where(table.c.id == bindparam("ticket_id")).values(
             status=bindparam("new_status"), stage=bindparam("new_stage"), closed_at=None,
-            reopened_at=bindparam("at"),
+            reopened_at=bindparam("at"), handler_login=bindparam("new_handler"),
         )
         session.execute(statement, [
-            {"ticket_id": t.id, "new_status": t.status, "new_stage": t.stage, "at": at} for t, at in self.reopened
+            {"ticket_id": t.id, "new_status": t.status, "new_stage": t.stage, "at": at, "new_handler": t.handler}
+            for t, at in self.reopened
         ])
+
+    def _update_replied(self, session: Session) -> None:
+        if not self.replied:
+            return
+        table = _table(Ticket)
+        statement = update(table).where(table.c.id == bindparam("ticket_id")).values(waiting_for_client=False)
+        session.execute(statement, [{"ticket_id": t.id} for t in self.replied])
 
     def _update_assigned(self, session: Session) -> None:
         if not self.assigned:

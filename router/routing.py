@@ -41,17 +41,22 @@ from router.contracts import (
     FetchRequest,
     OutboundKind,
     OutboundMessage,
+    SnapshotClient,
     TicketEvent,
     TicketEventType,
+    TicketSnapshot,
 )
+from router.contracts import Deadlines as TicketDeadlines
 from router.models import CONTENT_ID_MAX
 from router.numbering import TicketNumbers
 from router.outbox import ATTACHMENTS_SUBJECT, OUTBOX_ID_BY_RELAY, outbound_subject, outbox_row, ticket_event_subject
+from router.review.perform import CLIENT_REPLIED, CLIENT_REPLIED_NOTE
 from router.route_lookup import (
     ClientInfo,
     Known,
     SentRef,
     TicketRef,
+    active_directors,
     content_key,
     conversation_key,
     load_known,
@@ -60,6 +65,7 @@ from router.route_rows import BatchRows, Row
 from router.texts import (
     acknowledgement,
     auto_reply_note,
+    dispute_alert,
     follow_up_received,
     identity_linked_note,
     identity_linked_received,
@@ -148,6 +154,11 @@ class RoutingBatch:
         return self.calendar.deadlines(self.now)
 
     @cached_property
+    def directors(self) -> list[str]:
+        """The active directors, read only when a batch reopens a ticket for a dispute."""
+        return active_directors(self.session)
+
+    @cached_property
     def clocks(self) -> Clocks:
         return Clocks(
             first_response_due=to_utc(self.deadlines.first_response),
@@ -171,7 +182,7 @@ class RoutingBatch:
         linked = self._link_social_account(event, client, conversation)
         referenced = self.known.referenced(event, client)
         if referenced is not None and referenced.status != "open" and self._in_dispute_window(referenced):
-            self._reopen(referenced, event)
+            self._reopen(referenced, event, client)
             self._submission(event, client, referenced)
             self._follow_up(referenced, event, reopened_received(referenced.number, self._name(client, event)))
             return RouteResult(Outcome.REOPENED, referenced.number, referenced.assignee)
@@ -221,6 +232,7 @@ class RoutingBatch:
         assignment = self.assigner.assign(client)
         self.assigner.took(assignment)
         ticket.client_id, ticket.assignee = client.id, assignment.assignee
+        ticket.contract_number = client.contract_number
         self.rows.assigned.append((ticket, assignment.queue))
         self._history(ticket, event, "assigned", ticket.stage,
                       identity_linked_note(client.name, _registration_note(assignment, None)))
@@ -258,11 +270,22 @@ class RoutingBatch:
         # Without a closing moment there is no window to be in: a new linked ticket.
         return ticket.closed_at is not None and self.now - ticket.closed_at <= self.policy.dispute_window
 
-    def _reopen(self, ticket: TicketRef, event: ComplaintEvent) -> None:
+    def _reopen(self, ticket: TicketRef, event: ComplaintEvent, client: ClientInfo | None) -> None:
+        """The client disputes the decision: as router.review's `dispute` action, the ticket goes to the
+        stage dispute with the (first) director as its handler, and every active director is alerted."""
         from_stage = ticket.stage
         ticket.status, ticket.stage, ticket.closed_at = "open", Stage.DISPUTE.value, None
+        ticket.handler = self.directors[0] if self.directors else None
         self.rows.reopened.append((ticket, self.now))
         self._history(ticket, event, "reopened", from_stage, reopened_note(self.policy.dispute_window.days))
+        name = self._name(client, event)
+        alert = dispute_alert(ticket.number, f"клиент {name}" if name else "клиент")
+        for login in self.directors:
+            self.rows.alerts.append((ticket, {
+                "login": login, "created_at": self.now, "kind": "dispute", "text": alert, "read_at": None,
+                "ticket_id": None,
+            }))
+        self._announce(ticket, event, TicketEventType.STAGE_CHANGED)
         self._announce(ticket, event, TicketEventType.REOPENED)
 
     @staticmethod
@@ -298,6 +321,8 @@ class RoutingBatch:
         ticket = TicketRef(
             number=self.numbers.next(), client_id=client.id if client else None, assignee=assignment.assignee,
             stage=Stage.REGISTERED.value, status="open", clocks=self.clocks,
+            contract_number=client.contract_number if client else None, channel=event.channel.value,
+            subject=event.subject, text=event.text, category=event.category, created_at=self.now,
         )
         self.known.tickets[ticket.number] = ticket
         if conversation is not None:
@@ -320,8 +345,8 @@ class RoutingBatch:
         return {
             "number": ticket.number, "client_id": ticket.client_id, "assignee_login": ticket.assignee,
             "queue": assignment.queue, "stage": ticket.stage, "status": ticket.status,
-            "channel": event.channel.value, "subject": event.subject, "text": event.text,
-            "category": event.category, "created_at": self.now,
+            "channel": ticket.channel, "subject": ticket.subject, "text": ticket.text,
+            "category": ticket.category, "created_at": self.now,
             "first_response_due": ticket.clocks.first_response_due, "resolution_due": ticket.clocks.resolution_due,
             "legal_due": ticket.clocks.legal_due,
             "parent_ticket_id": parent.id if parent else None,
@@ -329,6 +354,10 @@ class RoutingBatch:
 
     def _follow_up(self, ticket: TicketRef, event: ComplaintEvent, reply: str) -> None:
         self._history(ticket, event, "follow_up", ticket.stage, event.text[:2000])
+        if ticket.waiting_for_client:  # the client's reply to a question of the review ends the wait
+            ticket.waiting_for_client = False
+            self.rows.replied.append(ticket)
+            self._history(ticket, event, CLIENT_REPLIED, ticket.stage, CLIENT_REPLIED_NOTE)
         self._announce(ticket, event, TicketEventType.FOLLOW_UP)
         self._reply(ticket, event, OutboundKind.FOLLOW_UP_RECEIVED, reply)
 
@@ -353,6 +382,7 @@ class RoutingBatch:
             channel=event.channel.value,
             submission_id=event.submission_id,
             clocks=ticket.clocks,
+            ticket=_snapshot(ticket),
         )
         self.rows.outbox.append(
             (ticket, outbox_row(ticket_event_subject(kind), ticket_event.model_dump_json(), self.now))
@@ -373,6 +403,25 @@ class RoutingBatch:
         self.rows.outbox.append(
             (ticket, outbox_row(outbound_subject(event.channel.value), message.model_dump_json(), self.now))
         )
+
+
+def _snapshot(ticket: TicketRef) -> TicketSnapshot:
+    """The ticket as it stands now, from what the batch already holds (no query)."""
+    assert ticket.created_at is not None, "a ticket of the store or of the batch has its registration time"
+    client = (SnapshotClient(id=ticket.client_id, contract_number=ticket.contract_number or "")
+              if ticket.client_id is not None else None)
+    clocks = ticket.clocks
+    return TicketSnapshot(
+        number=ticket.number, client=client, assignee=ticket.assignee, handler=ticket.handler,
+        department=ticket.department, stage=Stage(ticket.stage),
+        status="closed" if ticket.status == "closed" else "open",
+        channel=ticket.channel, category=ticket.category, subject=ticket.subject, text=ticket.text,
+        created_at=ticket.created_at, waiting_for_client=ticket.waiting_for_client,
+        director_pending=ticket.director_pending,
+        deadlines=TicketDeadlines(first_response=clocks.first_response_due, resolution=clocks.resolution_due,
+                                  legal=clocks.legal_due, acknowledged_at=ticket.acknowledged_at,
+                                  resolved_at=ticket.resolved_at),
+    )
 
 
 def _registration_note(assignment: Assignment, parent: TicketRef | None) -> str:

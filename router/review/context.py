@@ -11,7 +11,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from router.contracts import Clocks, OutboundKind, OutboundMessage, TicketEvent, TicketEventType
+from router.contracts import (
+    Clocks,
+    Deadlines,
+    OutboundKind,
+    OutboundMessage,
+    SnapshotClient,
+    TicketEvent,
+    TicketEventType,
+    TicketSnapshot,
+)
 from router.models import Client, Staff, StaffAlert, Submission, Ticket, TicketHistory
 from router.outbox import OUTBOX_ID_BY_RELAY, add_outbox, outbound_subject, ticket_event_subject
 from router.review.access import TicketFacts
@@ -74,9 +83,30 @@ class ActionContext:
             channel=ticket.channel,
             clocks=Clocks(first_response_due=aware(ticket.first_response_due),
                           resolution_due=aware(ticket.resolution_due), legal_due=aware(ticket.legal_due)),
+            ticket=snapshot(self.session, ticket),
         )
         add_outbox(self.session, ticket_event_subject(kind), event.model_dump(mode="json"), self.now, ticket.id)
 
     def alert(self, login: str, kind: str, text: str) -> None:
         self.session.add(StaffAlert(login=login, ticket_id=self.ticket.id, created_at=to_utc(self.now), kind=kind,
                                     text=text, read_at=None))
+
+
+def snapshot(session: Session, ticket: Ticket) -> TicketSnapshot:
+    """The ticket as it stands now, for a TicketEvent (the client comes from the session's identity map)."""
+    client = session.get(Client, ticket.client_id) if ticket.client_id is not None else None
+    return TicketSnapshot(
+        number=ticket.number,
+        client=SnapshotClient(id=client.id, contract_number=client.contract_number) if client is not None else None,
+        assignee=ticket.assignee_login, handler=ticket.handler_login, department=ticket.department,
+        stage=Stage(ticket.stage), status="closed" if ticket.status == "closed" else "open",
+        channel=ticket.channel, category=ticket.category, subject=ticket.subject, text=ticket.text,
+        created_at=aware(ticket.created_at), waiting_for_client=bool(ticket.waiting_for_client),
+        director_pending=bool(ticket.director_pending),
+        deadlines=Deadlines(
+            first_response=aware(ticket.first_response_due), resolution=aware(ticket.resolution_due),
+            legal=aware(ticket.legal_due),
+            acknowledged_at=aware(ticket.acknowledged_at) if ticket.acknowledged_at is not None else None,
+            resolved_at=aware(ticket.resolved_at) if ticket.resolved_at is not None else None,
+        ),
+    )

@@ -20,6 +20,9 @@ from router.review.rules import allowed_actions, check, spec_of
 from router.timeutil import to_utc
 
 DEFAULT_TZ = ZoneInfo("Europe/Moscow")
+# The history of a client's reply that ended a wait (router.routing writes the same, batched).
+CLIENT_REPLIED = "client_replied"
+CLIENT_REPLIED_NOTE = "Клиент ответил на вопрос"
 
 
 def _actor(session: Session, login: str) -> Staff:
@@ -66,13 +69,13 @@ def perform(
 
 def client_replied(session: Session, ticket: Ticket, now: datetime) -> bool:
     """A client's message threaded into a ticket that waits for the client: the wait ends (history
-    "client_replied"). Returns whether the ticket was waiting. For the router, inside its transaction."""
+    "client_replied"). Returns whether the ticket was waiting. Inside the caller's transaction; router.routing
+    does the same for the messages it routes, batched."""
     if not ticket.waiting_for_client:
         return False
     ticket.waiting_for_client = False
-    session.add(TicketHistory(ticket_id=ticket.id, at=to_utc(now), actor="client", action="client_replied",
-                              from_stage=ticket.stage, to_stage=ticket.stage,
-                              note="Клиент ответил на вопрос"))
+    session.add(TicketHistory(ticket_id=ticket.id, at=to_utc(now), actor="client", action=CLIENT_REPLIED,
+                              from_stage=ticket.stage, to_stage=ticket.stage, note=CLIENT_REPLIED_NOTE))
     return True
 
 

@@ -238,7 +238,7 @@ async def test_a_token_without_the_scope_gets_403_before_the_header_is_looked_at
 
 
 async def test_on_behalf_of_is_optional_for_reading_but_checked(http: httpx.AsyncClient, database: Database) -> None:
-    await add_staff(database, "petrova")
+    await add_staff(database, "petrova", role="manager")  # managers see the unassigned queue
     await add_staff(database, "sidorov", active=False)
     await add_ticket(database, "C-2025-000001", client_id=None, assignee=None)
     assert (await http.get("/api/v1/probe/read", headers=bearer("reader"))).json() == {

@@ -5,6 +5,10 @@ Shared by the web pages and the CLI: staff read the same words in both.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import phonenumbers
+
 from normalizer.classify import CATEGORY_KEYWORDS
 from router.workflow import STAGE_TITLES_RU, Stage
 from workers.channels.registry import channel_titles, shunt_stage_titles
@@ -61,7 +65,29 @@ HISTORY_ACTION_TITLES = {
     "reply_bounced": "Ответ не доставлен",
     "reply_not_sent": "Ответ не отправлен",
     "reply_uncertain": "Неизвестно, доставлен ли ответ",
+    # The review process (router.review.machine.ACTIONS)
+    "assign": "Назначение менеджера",
+    "acknowledge": "Подтверждение получения",
+    "answer_unfounded": "Ответ: претензия необоснованна",
+    "send_to_department": "Передана в отдел",
+    "ask_client": "Вопрос клиенту",
+    "client_replied": "Ответ клиента на вопрос",
+    "redirect": "Передана в другой отдел",
+    "conclude": "Выводы глубокой обработки",
+    "propose": "Предложения менеджера",
+    "decide": "Решение",
+    "approve": "Решение согласовано",
+    "send_back": "Решение возвращено на доработку",
+    "approve_measures": "Меры к виновным согласованы",
+    "inform": "Решение сообщено клиенту",
+    "dispute": "Клиент оспаривает решение",
+    "review_again": "Пересмотр",
+    "uphold": "Решение оставлено в силе",
+    "comment": "Внутренний комментарий",
+    "write_to_client": "Сообщение клиенту",
+    "reassign": "Передана другому менеджеру",
 }
+RECOMMENDATION_STATUS_TITLES = {"new": "Новая", "in_progress": "В работе", "done": "Выполнена"}
 DELIVERY_STATUS_TITLES = {
     "sent": "Отправлено",
     "callback": "Обратный звонок",
@@ -78,6 +104,35 @@ def title(table: dict[str, str], code: str | None) -> str:
     if code is None:
         return "—"
     return table.get(code, code)
+
+
+def phone_title(value: str | None) -> str:
+    """A phone as staff read it: +7 916 123-45-67 (the stored value when it is not a number)."""
+    if not value:
+        return "—"
+    try:
+        number = phonenumbers.parse(value, "RU")
+    except phonenumbers.NumberParseException:
+        return value
+    if not phonenumbers.is_possible_number(number):
+        return value
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def actor_title(actor: str | None, names: Mapping[str, str]) -> str:
+    """Who wrote a history row, never as a raw code: a staff member's full name, the client, a channel."""
+    if not actor:
+        return "—"
+    if actor in names:
+        return names[actor]
+    if actor == "client":
+        return "Клиент"
+    kind, sep, code = actor.partition(":")
+    if sep and kind == "channel":
+        return f"Канал «{title(CHANNEL_TITLES, code)}»"
+    if sep:
+        return "Система"
+    return "Сотрудник"
 
 
 def stage_title(code: str | None) -> str:

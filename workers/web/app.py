@@ -24,6 +24,7 @@ from workers.web.api import tickets as api_tickets
 from workers.web.errors import install_error_handlers
 from workers.web.pages import phone as phone_pages
 from workers.web.pages import quarantine as quarantine_pages
+from workers.web.pages import review as review_pages
 from workers.web.pages import start as operator_pages
 from workers.web.pages import submission as submission_pages
 from workers.web.pages import ticket as tickets_pages
@@ -93,7 +94,7 @@ def create_app(settings: Settings, database: Database | None = None, broker: Nat
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (health, auth, api, api_tickets, operator_pages, phone_pages, submission_pages,
-                   tickets_pages, quarantine_pages, schema, metrics):
+                   tickets_pages, review_pages, quarantine_pages, schema, metrics):
         app.include_router(module.router)
     for router in webhook_routers():
         app.include_router(router)

@@ -63,6 +63,9 @@ def make_templates(settings: Settings) -> Jinja2Templates:
         delivery_status=lambda code: labels.title(labels.DELIVERY_STATUS_TITLES, code),
         sent_status=lambda code: labels.title(labels.SENT_MESSAGE_STATUS_TITLES, code),
         attachment_status=lambda code: labels.title(labels.ATTACHMENT_STATUS_TITLES, code),
+        department=lambda code: labels.title(labels.QUEUE_TITLES, code),
+        recommendation_status=lambda code: labels.title(labels.RECOMMENDATION_STATUS_TITLES, code),
+        phone=labels.phone_title,
     )
     env.globals.update(tz_name=settings.timezone, category_choices=labels.CATEGORY_CHOICES)
     return templates

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.contracts import TICKET_NUMBER_PATTERN, Clocks, HistoryEntry, TicketView
+from router.contracts import TICKET_NUMBER_PATTERN, Clocks, Deadlines, HistoryEntry, TicketView
 from router.models import Client, Ticket, TicketHistory
 from router.timeutil import aware
 from router.workflow import Stage
@@ -38,7 +39,14 @@ def _stage(value: str | None) -> Stage | None:
     return Stage(value) if value else None
 
 
-def to_contract(ticket: Ticket, client_name: str | None, history: Sequence[TicketHistory]) -> TicketView:
+def _aware_or_none(value: datetime | None) -> datetime | None:
+    return aware(value) if value is not None else None
+
+
+def to_contract(
+    ticket: Ticket, client_name: str | None, history: Sequence[TicketHistory], allowed_actions: Sequence[str] = (),
+) -> TicketView:
+    """The contract of a ticket; `allowed_actions` are those of the staff member the caller acts for."""
     return TicketView(
         number=ticket.number,
         client_id=ticket.client_id,
@@ -64,12 +72,25 @@ def to_contract(ticket: Ticket, client_name: str | None, history: Sequence[Ticke
             )
             for h in history
         ],
+        handler=ticket.handler_login,
+        department=ticket.department,
+        deadlines=Deadlines(
+            first_response=aware(ticket.first_response_due),
+            resolution=aware(ticket.resolution_due),
+            legal=aware(ticket.legal_due),
+            acknowledged_at=_aware_or_none(ticket.acknowledged_at),
+            resolved_at=_aware_or_none(ticket.resolved_at),
+        ),
+        waiting_for_client=bool(ticket.waiting_for_client),
+        director_pending=bool(ticket.director_pending),
+        review_round=ticket.review_round or 0,
+        allowed_actions=list(allowed_actions),
     )
 
 
-async def ticket_contract(session: AsyncSession, ticket: Ticket) -> TicketView:
+async def ticket_contract(session: AsyncSession, ticket: Ticket, allowed_actions: Sequence[str] = ()) -> TicketView:
     client = await session.get(Client, ticket.client_id) if ticket.client_id is not None else None
-    return to_contract(ticket, client.name if client else None, await history_of(session, ticket.id))
+    return to_contract(ticket, client.name if client else None, await history_of(session, ticket.id), allowed_actions)
 
 
 async def clients_matching(session: AsyncSession, value: str) -> list[int]:

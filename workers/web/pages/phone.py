@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.phone import PHONE_REFUSAL_TEXT, PhoneComplaint, parse_phone_form, phone_filing_allowed
 from normalizer.event import Identities
 from normalizer.phones import to_e164
 from router.directory import find_clients, resolve_client, staff_by_login
-from router.models import Client, Staff
+from router.models import Client, Staff, Ticket
 from router.timeutil import utcnow
 from workers.app.labels import CATEGORY_CHOICES
 from workers.bus.publish import IntakeUnavailable, hand_off
@@ -24,6 +25,7 @@ from workers.web.csrf import verify_csrf
 from workers.web.deps import BrokerDep, SessionDep
 from workers.web.errors import PageError
 from workers.web.messages import describe_all
+from workers.web.pages.access import serve_client
 from workers.web.templating import render
 
 router = APIRouter(dependencies=[Depends(current_staff)])
@@ -38,6 +40,7 @@ class ClientCard:
     phones: list[str]
     emails: list[str]
     allowed: bool
+    tickets: list[Ticket] = field(default_factory=list)  # the client's tickets, read-only for the operator
 
 
 def _allowed(client: Client) -> bool:
@@ -52,6 +55,8 @@ async def _card(session: AsyncSession, client: Client) -> ClientCard:
         phones=[i.value for i in client.identities if i.kind == "phone"],
         emails=[i.value for i in client.identities if i.kind == "email"],
         allowed=_allowed(client),
+        tickets=list(await session.scalars(
+            select(Ticket).where(Ticket.client_id == client.id).order_by(Ticket.created_at.desc()).limit(20))),
     )
 
 
@@ -63,6 +68,8 @@ async def _client(session: AsyncSession, client_id: int) -> Client:
 
 
 def _refused(request: Request, card: ClientCard | None) -> Response:
+    if card is not None:
+        serve_client(request, card.client.id)
     return render(request, "phone_refused.html", {"card": card, "refusal": PHONE_REFUSAL_TEXT}, status_code=403)
 
 
@@ -90,6 +97,8 @@ async def new_complaint(
     request: Request, session: SessionDep, client_id: int | None = None, phone: str = ""
 ) -> Response:
     card = await _card(session, await _client(session, client_id)) if client_id is not None else None
+    if card is not None:
+        serve_client(request, card.client.id)  # the operator serves this client: their tickets open read-only
     values = {"caller_phone": phone.strip()[:32]}
     if card is not None and card.phones:
         values["caller_phone"] = card.phones[0]

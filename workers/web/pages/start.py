@@ -1,19 +1,25 @@
-"""The staff start page: my alerts, my open tickets, the subscriber department queue, call-back tasks."""
+"""The staff start page, per role: my alerts, my open tickets by nearest deadline, the department's deep
+reviews (department head), «На решение» (subscriber head), disputes, approvals and measures (director), the
+unassigned queue with an assign form, call-back tasks. Every list holds only tickets the user may see."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.models import CallbackTask, Client, StaffAlert, Ticket, TicketHistory
-from router.timeutil import to_utc, utcnow
+from router.models import CallbackTask, Client, Staff, StaffAlert, Ticket, TicketDecision, TicketHistory
+from router.timeutil import aware, to_utc, utcnow
 from workers.web.auth import StaffDep, current_staff, safe_next
 from workers.web.csrf import verify_csrf
 from workers.web.deps import SessionDep
 from workers.web.errors import PageError
+from workers.web.pages.access import serving_client, visible
 from workers.web.templating import flash, render
 
 LIST_LIMIT = 100
@@ -25,18 +31,69 @@ router = APIRouter(dependencies=[Depends(current_staff)])
 TICKETS_WITH_CLIENTS = select(Ticket, Client.name).outerjoin(Client, Client.id == Ticket.client_id)
 
 
+@dataclass(frozen=True)
+class Row:
+    ticket: Ticket
+    client_name: str | None
+    due: datetime
+    due_title: str
+    left: str
+    overdue: bool
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = int(abs(delta).total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} дн. {hours} ч"
+    return f"{hours} ч {minutes} мин" if hours else f"{minutes} мин"
+
+
+def row_of(ticket: Ticket, client_name: str | None, now: datetime) -> Row:
+    """The clock that runs now: the first response until acknowledged, then the resolution."""
+    if ticket.acknowledged_at is None and ticket.stage in ("registered", "primary_review"):
+        due, title = aware(ticket.first_response_due), "первичная обработка"
+    else:
+        due, title = aware(ticket.resolution_due), "рассмотрение"
+    delta = due - now
+    left = f"осталось {_duration(delta)}" if delta.total_seconds() >= 0 else f"просрочено на {_duration(delta)}"
+    return Row(ticket, client_name, due, title, left, delta.total_seconds() < 0)
+
+
+async def _rows(session: AsyncSession, condition: ColumnElement[bool], now: datetime,
+                by_deadline: bool = True) -> list[Row]:
+    found = (await session.execute(
+        TICKETS_WITH_CLIENTS.where(condition).order_by(Ticket.created_at, Ticket.id).limit(LIST_LIMIT))).all()
+    rows = [row_of(ticket, name, now) for ticket, name in found]
+    return sorted(rows, key=lambda r: r.due) if by_deadline else rows
+
+
 @router.get("/")
 async def dashboard(request: Request, staff: StaffDep, session: SessionDep) -> Response:
-    mine = (await session.execute(
-        TICKETS_WITH_CLIENTS
-        .where(Ticket.assignee_login == staff.login, Ticket.status == "open")
-        .order_by(Ticket.first_response_due, Ticket.id).limit(LIST_LIMIT)
-    )).all()
-    queue = (await session.execute(
-        TICKETS_WITH_CLIENTS
-        .where(Ticket.assignee_login.is_(None), Ticket.status == "open")
-        .order_by(Ticket.created_at, Ticket.id).limit(LIST_LIMIT)
-    )).all()
+    now = utcnow()
+    seen = await visible(session, staff, serving_client(request))
+    is_open = Ticket.status == "open"
+    absent = [] if staff.role != "manager" else list(await session.scalars(
+        select(Staff.login).where(Staff.deputy_login == staff.login, Staff.active.is_(False))))
+    mine = await _rows(session, and_(Ticket.assignee_login.in_([staff.login, *absent]), is_open, seen), now)
+    lists: dict[str, list[Row]] = {}
+    if staff.role == "department_head":
+        lists["department"] = await _rows(session, and_(
+            Ticket.stage == "deep_review", Ticket.department == staff.department, seen), now)
+    if staff.role in ("subscriber_head", "admin"):
+        lists["decision"] = await _rows(session, and_(Ticket.stage == "decision", seen), now)
+    if staff.role in ("director", "admin"):
+        lists["disputes"] = await _rows(session, and_(Ticket.stage == "dispute", seen), now)
+        lists["approvals"] = await _rows(session, and_(Ticket.director_pending.is_(True), is_open, seen), now)
+        pending = select(TicketDecision.ticket_id).where(
+            TicketDecision.culprits_measures.is_not(None), TicketDecision.measures_approved_at.is_(None))
+        lists["measures"] = await _rows(session, and_(Ticket.id.in_(pending), seen), now)
+    show_queue = staff.role in ("manager", "subscriber_head", "director", "admin")
+    queue = await _rows(session, and_(Ticket.assignee_login.is_(None), is_open, seen), now,
+                        by_deadline=False) if show_queue else []
+    managers = list(await session.scalars(
+        select(Staff).where(Staff.role == "manager", Staff.active.is_(True)).order_by(Staff.name)))
     callbacks = (await session.execute(
         select(CallbackTask, Ticket.number)
         .join(Ticket, Ticket.id == CallbackTask.ticket_id)
@@ -49,8 +106,10 @@ async def dashboard(request: Request, staff: StaffDep, session: SessionDep) -> R
         .where(StaffAlert.login == staff.login, StaffAlert.read_at.is_(None))
         .order_by(StaffAlert.created_at.desc(), StaffAlert.id.desc()).limit(LIST_LIMIT)
     )).all()
-    return render(request, "dashboard.html",
-                  {"mine": mine, "queue": queue, "callbacks": callbacks, "alerts": alerts})
+    return render(request, "dashboard.html", {
+        "mine": mine, "lists": lists, "queue": queue, "show_queue": show_queue, "managers": managers,
+        "can_assign": staff.role in ("subscriber_head", "admin", "manager"),
+        "callbacks": callbacks, "alerts": alerts})
 
 
 @router.post("/alerts/{alert_id}/read", dependencies=[Depends(verify_csrf)])

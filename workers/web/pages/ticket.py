@@ -1,85 +1,252 @@
-"""The ticket card: client, owner, stage, the three clocks, text, history, replies, the client's other tickets."""
+"""The ticket card: client, owner, the stage timeline, the three clocks, the conversation with the client,
+history and internal notes, attachments, the client's other tickets, and the forms of exactly the review
+actions this staff member may take now (router.review). Record access is checked on every request."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.blobs import BlobNotFound
-from router.directory import staff_by_login
 from router.models import (
     CallbackTask,
     Client,
     Delivery,
     FetchedAttachment,
+    Outbox,
     SentMessage,
+    Staff,
     StaffAlert,
     Submission,
     Ticket,
+    TicketDecision,
 )
-from workers.web.auth import current_staff
-from workers.web.deps import SessionDep
+from router.outbox import OUTBOUND_PREFIX
+from router.review import ACTIONS, Conflict, Forbidden, InvalidFields, NotFound, TicketFacts, allowed_actions, perform
+from router.texts import Signer, decision_answer, review_acknowledgement
+from router.timeutil import aware, utcnow
+from router.workflow import STAGE_TITLES_RU, Stage
+from workers.app import labels
+from workers.web.auth import StaffDep, current_staff, safe_next
+from workers.web.csrf import verify_csrf
+from workers.web.deps import DatabaseDep, SessionDep
 from workers.web.errors import PageError
-from workers.web.templating import render
+from workers.web.pages.access import directory, humanize, require_view, serving_client, visible
+from workers.web.pages.forms import FIELD_WIDGETS, ActionForm, fields_of, parse
+from workers.web.templating import flash, render
 from workers.web.tickets import history_of, ticket_by_number
 
 OTHER_TICKETS_LIMIT = 50
+# The order a ticket goes through; a dispute comes after the closing.
+TIMELINE = (Stage.REGISTERED, Stage.PRIMARY_REVIEW, Stage.DEEP_REVIEW, Stage.PROPOSAL, Stage.DECISION,
+            Stage.INFORMING, Stage.CLOSED, Stage.DISPUTE)
 
 router = APIRouter(dependencies=[Depends(current_staff)])
 
 
-@router.get("/tickets/{number}")
-async def ticket_page(request: Request, number: str, session: SessionDep) -> Response:
+@dataclass(frozen=True)
+class Step:
+    title: str
+    state: str  # current | passed | ahead
+
+
+@dataclass(frozen=True)
+class Message:
+    at: datetime
+    ours: bool
+    channel: str
+    text: str
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    at: datetime
+    actor: str
+    action: str
+    from_stage: str | None
+    to_stage: str | None
+    note: str
+
+
+async def _ticket(session: AsyncSession, number: str) -> Ticket:
     ticket = await ticket_by_number(session, number)
     if ticket is None:
         raise PageError(404, "Претензия с таким номером не найдена.")
+    return ticket
+
+
+def _timeline(ticket: Ticket, seen: set[str]) -> list[Step]:
+    """Every stage in order: the current one, those passed (in the history, or before the current one)."""
+    current = next((i for i, stage in enumerate(TIMELINE) if stage.value == ticket.stage), 0)
+    return [Step(STAGE_TITLES_RU[stage], "current" if i == current
+                 else "passed" if stage.value in seen or (i < current and stage != Stage.DISPUTE) else "ahead")
+            for i, stage in enumerate(TIMELINE)]
+
+
+async def _conversation(session: AsyncSession, ticket: Ticket) -> list[Message]:
+    """The client's submissions and our messages to them, in order."""
+    found = [Message(aware(s.received_at), False, s.channel, str((s.event or {}).get("text") or ticket.text))
+             for s in await session.scalars(select(Submission).where(Submission.ticket_id == ticket.id))]
+    for row in await session.scalars(select(Outbox).where(
+            Outbox.ticket_id == ticket.id, Outbox.subject.startswith(OUTBOUND_PREFIX + "."))):
+        payload = row.payload or {}
+        if payload.get("text"):
+            found.append(Message(aware(row.created_at), True, str(payload.get("channel") or ticket.channel),
+                                 str(payload["text"])))
+    if not found:
+        found.append(Message(aware(ticket.created_at), False, ticket.channel, ticket.text))
+    return sorted(found, key=lambda m: m.at)
+
+
+async def _prefill(session: AsyncSession, request: Request, staff: Staff, ticket: Ticket, action: str) -> str:
+    if action == "acknowledge":
+        tz = request.app.state.settings.calendar.tz
+        return review_acknowledgement(ticket.number, Signer(staff.name, staff.role), aware(ticket.resolution_due), tz)
+    if action == "inform":
+        decision = await session.scalar(select(TicketDecision).where(
+            TicketDecision.ticket_id == ticket.id, TicketDecision.kind == "decision",
+        ).order_by(TicketDecision.id.desc()).limit(1))
+        if decision is not None:
+            return decision_answer(ticket.number, bool(decision.founded), decision.conclusion, decision.re_reviewed)
+    return ""
+
+
+async def _forms(session: AsyncSession, request: Request, staff: Staff, ticket: Ticket, facts: TicketFacts,
+                 posted: tuple[str, dict[str, str]] | None) -> list[ActionForm]:
+    forms = []
+    for name in allowed_actions(staff, ticket, facts):
+        spec = ACTIONS[name]
+        values: dict[str, str] = {}
+        refused = posted is not None and posted[0] == name
+        if posted is not None and refused:
+            values = posted[1]
+        elif "text" in spec.fields.model_fields:
+            values["text"] = await _prefill(session, request, staff, ticket, name)
+        forms.append(ActionForm(name, spec.title_ru, fields_of(spec), values, refused))
+    return forms
+
+
+async def ticket_page_response(
+    request: Request, session: AsyncSession, staff: Staff, ticket: Ticket, *, status_code: int = 200,
+    error: str | None = None, posted: tuple[str, dict[str, str]] | None = None,
+) -> Response:
+    facts = await require_view(request, session, staff, ticket)
+    operator = staff.role == "operator"
+    people = await directory(session)
+    names = {login: person.name for login, person in people.items()}
     client = await session.get(Client, ticket.client_id) if ticket.client_id is not None else None
-    history = await history_of(session, ticket.id)
-    people = await staff_by_login(session, [ticket.assignee_login or "", *(h.actor for h in history)])
-    deliveries = list(await session.scalars(
-        select(Delivery).where(Delivery.ticket_id == ticket.id).order_by(Delivery.at, Delivery.id)
-    ))
-    callbacks = list(await session.scalars(
-        select(CallbackTask).where(CallbackTask.ticket_id == ticket.id).order_by(CallbackTask.created_at)
-    ))
-    sent = list(await session.scalars(
-        select(SentMessage).where(SentMessage.ticket_id == ticket.id).order_by(SentMessage.sent_at, SentMessage.id)
-    ))
-    files = list(await session.scalars(
-        select(FetchedAttachment).where(FetchedAttachment.ticket_id == ticket.id).order_by(FetchedAttachment.id)
-    ))
-    alerts = list(await session.scalars(
-        select(StaffAlert).where(StaffAlert.ticket_id == ticket.id).order_by(StaffAlert.created_at, StaffAlert.id)
-    ))
-    submissions = list(await session.scalars(
-        select(Submission).where(Submission.ticket_id == ticket.id).order_by(Submission.received_at)
-    ))
+    raw_history = await history_of(session, ticket.id)
+    seen = {h.to_stage for h in raw_history if h.to_stage} | {h.from_stage for h in raw_history if h.from_stage}
+    # An operator reads the course of the ticket, not the staff's internal notes, conclusions and measures
+    # (what the client was told is in the conversation).
+    history = [HistoryRow(h.at, labels.actor_title(h.actor, names), h.action, h.from_stage, h.to_stage,
+                          "" if operator and h.action in ACTIONS else humanize(h.note, people))
+               for h in raw_history if not (operator and h.action == "comment")]
+    notes = [h for h in history if h.action == "comment"] if not operator else []
+
+    async def rows(model: Any, *order: Any) -> list[Any]:
+        return list(await session.scalars(select(model).where(model.ticket_id == ticket.id).order_by(*order)))
+
+    deliveries = await rows(Delivery, Delivery.at, Delivery.id)
+    callbacks = await rows(CallbackTask, CallbackTask.created_at)
+    sent = await rows(SentMessage, SentMessage.sent_at, SentMessage.id)
+    files = [] if operator else await rows(FetchedAttachment, FetchedAttachment.id)
+    alerts = [] if operator else await rows(StaffAlert, StaffAlert.created_at, StaffAlert.id)
+    submissions = await rows(Submission, Submission.received_at)
     others: list[Ticket] = []
     if ticket.client_id is not None:
         others = list(await session.scalars(
             select(Ticket)
-            .where(Ticket.client_id == ticket.client_id, Ticket.id != ticket.id)
+            .where(Ticket.client_id == ticket.client_id, Ticket.id != ticket.id,
+                   await visible(session, staff, serving_client(request)))
             .order_by(Ticket.created_at.desc()).limit(OTHER_TICKETS_LIMIT)
         ))
     parent = await session.get(Ticket, ticket.parent_ticket_id) if ticket.parent_ticket_id else None
+    forms = [] if operator else await _forms(session, request, staff, ticket, facts, posted)
+    managers = sorted((p for p in people.values() if p.role == "manager" and p.active), key=lambda p: p.name)
+    departments = sorted({p.department for p in people.values() if p.role == "department_head" and p.active})
     return render(request, "ticket.html", {
-        "ticket": ticket, "client": client, "history": history, "people": people,
-        "assignee": people.get(ticket.assignee_login or ""), "deliveries": deliveries,
-        "callbacks": callbacks, "submissions": submissions, "others": others, "parent": parent,
-        "sent": sent, "alerts": alerts, "files": files,
-    })
+        "ticket": ticket, "client": client, "history": history, "notes": notes, "names": names,
+        "assignee": people.get(ticket.assignee_login or ""), "handler": people.get(ticket.handler_login or ""),
+        "deliveries": deliveries, "callbacks": callbacks, "submissions": submissions, "others": others,
+        "parent": parent, "sent": sent, "alerts": alerts, "files": files, "operator": operator,
+        "timeline": _timeline(ticket, seen), "conversation": await _conversation(session, ticket),
+        "forms": forms, "managers": managers, "departments": departments, "action_error": error,
+        "client_phones": [i.value for i in client.identities if i.kind == "phone"] if client else [],
+    }, status_code=status_code)
+
+
+@router.get("/tickets/{number}")
+async def ticket_page(request: Request, number: str, staff: StaffDep, session: SessionDep) -> Response:
+    return await ticket_page_response(request, session, staff, await _ticket(session, number))
+
+
+@router.post("/tickets/{number}/actions/{action}", dependencies=[Depends(verify_csrf)])
+async def ticket_action(
+    request: Request, number: str, action: str, staff: StaffDep, session: SessionDep, database: DatabaseDep,
+    next: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    ticket = await _ticket(session, number)
+    await require_view(request, session, staff, ticket)
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise PageError(404, "Нет такого действия.")
+    form = await request.form()
+    fields = parse(spec, form)
+    # End the read before the write transaction (SQLite: one writer, no reader held); the rows stay loaded.
+    await session.close()
+    back = safe_next(next) if next else f"/tickets/{ticket.number}"
+    tz = request.app.state.settings.calendar.tz
+    try:
+        await database.run_transaction(
+            lambda s: perform(s, ticket.number, staff.login, action, fields, utcnow(), tz=tz))
+    except Forbidden as error:
+        raise PageError(403, error.error) from None
+    except NotFound as error:
+        raise PageError(404, error.error) from None
+    except Conflict as error:
+        flash(request, humanize(error.error, {}))
+        return RedirectResponse(back, status_code=303)
+    except InvalidFields as error:
+        posted = {k: v for k, v in form.items() if isinstance(v, str) and k in spec.fields.model_fields}
+        return await ticket_page_response(request, session, staff, ticket, status_code=422,
+                                          error=_invalid_text(error), posted=(action, posted))
+    flash(request, f"Выполнено: «{spec.title_ru}».")
+    return RedirectResponse(back, status_code=303)
+
+
+def _invalid_text(error: InvalidFields) -> str:
+    """The Russian error, and each field that is missing or wrong, by its label on the form."""
+    names: list[str] = []
+    for detail in error.details:
+        loc = detail.get("loc")
+        name = str(loc[0]) if isinstance(loc, list) and loc else ""
+        label = FIELD_WIDGETS.get(name, (name, ""))[0]
+        if label and label not in names:
+            names.append(label)
+    if not names:
+        return error.error
+    return f"{error.error} Заполните верно: " + ", ".join(f"«{n}»" for n in names) + "."
 
 
 @router.get("/attachments/{attachment_id}")
-async def attachment_file(request: Request, attachment_id: int, session: SessionDep) -> Response:
-    """A fetched file, to staff only, always as a download (never rendered in the gateway's origin)."""
+async def attachment_file(request: Request, attachment_id: int, staff: StaffDep, session: SessionDep) -> Response:
+    """A fetched file, to staff with access to its ticket only (never to operators), always as a download."""
     item = await session.get(FetchedAttachment, attachment_id)
     if item is None or item.blob_key is None:
         raise PageError(404, "Файл не найден.")
+    ticket = await session.get(Ticket, item.ticket_id) if item.ticket_id is not None else None
+    if ticket is None or staff.role == "operator":
+        raise PageError(403, "У вас нет доступа к этому файлу.")
+    await require_view(request, session, staff, ticket)
     try:
         data = await asyncio.to_thread(request.app.state.settings.blobs.get, item.blob_key)
     except BlobNotFound:
