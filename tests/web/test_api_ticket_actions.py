@@ -221,3 +221,26 @@ async def test_a_read_only_token_cannot_act(reader: httpx.AsyncClient, database:
     ticket = TicketView.model_validate((await reader.get(f"/api/v1/tickets/{NUMBER}",
                                                          headers=as_staff("m.petrova"))).json())
     assert ticket.stage == "registered" and "acknowledge" in ticket.allowed_actions
+
+
+async def test_the_list_holds_only_what_the_staff_member_may_see(api: httpx.AsyncClient, database: Database) -> None:
+    """GET /api/v1/tickets with X-On-Behalf-Of: items and total within the member's record access."""
+    await seed(database, "primary_review", assignee="m.volkov")
+
+    def second(session: Session) -> None:
+        client = seed_review_client(session, "12-000003", "Орлов Олег", manager_login="m.petrova")
+        seed_review_ticket(session, "C-2025-000002", client_id=client.id, assignee="m.petrova",
+                           stage="primary_review", native_id="second")
+
+    await database.run_transaction(second)
+
+    async def listed(login: str | None) -> tuple[set[str], int]:
+        response = await api.get("/api/v1/tickets", headers=as_staff(login) if login else {})
+        assert response.status_code == 200, response.text
+        page = response.json()
+        return {item["number"] for item in page["items"]}, page["total"]
+
+    assert await listed("m.petrova") == ({"C-2025-000002"}, 1)
+    assert await listed("m.volkov") == ({NUMBER}, 1)
+    assert await listed("h.subscriber") == ({NUMBER, "C-2025-000002"}, 2)
+    assert await listed(None) == ({NUMBER, "C-2025-000002"}, 2)  # the API client itself, no staff member

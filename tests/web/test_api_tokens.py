@@ -301,3 +301,18 @@ async def test_a_feedback_token_still_gets_413_and_422(http: httpx.AsyncClient) 
     assert too_big.status_code == 413
     invalid = await http.post("/api/v1/feedback", content=b"{not json", headers=headers)
     assert invalid.status_code == 422
+
+
+@pytest.mark.parametrize(("path", "token"), [("/api/v1/feedback", "lk"),
+                                             ("/api/v1/tickets/C-2025-000001/actions/comment", "actor")])
+async def test_a_body_over_the_cap_is_refused_while_it_streams(
+    http: httpx.AsyncClient, database: Database, path: str, token: str
+) -> None:
+    """413 as soon as the cap is passed: the rest of a huge body is never read (nor held in memory)."""
+    await add_staff(database, "petrova", role="subscriber_head")
+    body = CountingBody([b"x" * (64 * 1024)] * 64)  # 4 MB in 64 KB chunks; the cap is 256 KB
+    headers = {**bearer(token), "Idempotency-Key": "k1", "X-On-Behalf-Of": "petrova",
+               "Content-Type": "application/json"}
+    response = await http.post(path, content=body, headers=headers)
+    assert response.status_code == 413, response.text
+    assert 0 < body.read <= 5

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.contracts import TICKET_NUMBER_PATTERN, Clocks, Deadlines, HistoryEntry, TicketView
@@ -113,9 +113,10 @@ class TicketPage:
 
 
 async def list_tickets(
-    session: AsyncSession, client_ids: Sequence[int] | None, status: str | None, limit: int, offset: int
+    session: AsyncSession, client_ids: Sequence[int] | None, status: str | None, limit: int, offset: int,
+    where: ColumnElement[bool] | None = None,
 ) -> TicketPage:
-    stmt = select(Ticket)
+    stmt = select(Ticket) if where is None else select(Ticket).where(where)
     if client_ids is not None:
         stmt = stmt.where(Ticket.client_id.in_(client_ids))
     if status is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Annotated
 
@@ -17,10 +16,9 @@ from router.timeutil import utcnow
 from workers.bus.publish import IntakeUnavailable, hand_off
 from workers.web.api import idempotency
 from workers.web.api.auth import api_caller, require_scope
+from workers.web.api.body import json_object
 from workers.web.deps import BrokerDep, DatabaseDep, SessionDep
 from workers.web.errors import ApiError, validation_error
-
-MAX_BODY_BYTES = 256 * 1024
 
 router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(api_caller)])
 
@@ -43,18 +41,9 @@ def status_url(submission_id: str) -> str:
 async def _feedback_body(request: Request) -> WebFeedback:
     """Parsed here, not by FastAPI, so authentication and the key are checked before the body."""
     lead = ("Претензия не принята.", "The complaint was not accepted.")
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(413, f"Тело запроса больше {MAX_BODY_BYTES // 1024} КБ.",
-                       f"The request body is larger than {MAX_BODY_BYTES // 1024} KB.")
-    if not raw.strip():
+    data = await json_object(request, lead)
+    if data is None:
         raise validation_error([{"type": "missing", "loc": ("body",)}], *lead)
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise validation_error([{"type": "json_invalid", "loc": ("body",)}], *lead) from None
-    if not isinstance(data, dict):
-        raise validation_error([{"type": "dict_type", "loc": ("body",)}], *lead)
     try:
         return WebFeedback.model_validate(data)
     except ValidationError as exc:

@@ -7,7 +7,6 @@ router.review.perform as the X-On-Behalf-Of staff member, "via" the API client; 
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -21,9 +20,10 @@ from router.contracts import TicketView
 from router.models import Staff, Ticket
 from router.review import ACTIONS, InvalidFields, ReviewError, allowed_actions, can_view, perform
 from router.review.facts import load_facts
+from router.review.visibility import visible
 from router.timeutil import utcnow
 from workers.web.api.auth import Acting, acting_for, api_caller
-from workers.web.api.feedback import MAX_BODY_BYTES
+from workers.web.api.body import json_object
 from workers.web.deps import SERVICE_DOWN_EN, SERVICE_DOWN_RU, DatabaseDep, SessionDep, SettingsDep
 from workers.web.errors import ApiError, validation_error
 from workers.web.tickets import clients_matching, is_ticket_number, list_tickets, ticket_by_number, ticket_contract
@@ -31,7 +31,6 @@ from workers.web.tickets import clients_matching, is_ticket_number, list_tickets
 router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(api_caller)])
 
 # Scope tickets:read; an X-On-Behalf-Of header, if given, must name an active staff member.
-READ = [Depends(acting_for("tickets:read"))]
 ReadingDep = Annotated[Acting, Depends(acting_for("tickets:read"))]
 # Scope tickets:act; X-On-Behalf-Of required (400 without it).
 ActingDep = Annotated[Acting, Depends(acting_for("tickets:act"))]
@@ -102,46 +101,27 @@ async def get_ticket(number: str, session: SessionDep, acting: ReadingDep) -> Ti
     return await _view(session, ticket, acting.staff)
 
 
-@router.get("/tickets", dependencies=READ)
+@router.get("/tickets")
 async def find_tickets(
     session: SessionDep,
+    acting: ReadingDep,
     client: Annotated[str | None, Query(max_length=64, description="client id or contract number")] = None,
     status: Literal["open", "closed"] | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     client_ids = await clients_matching(session, client) if client else None
-    page = await list_tickets(session, client_ids, status, limit, offset)
+    # With X-On-Behalf-Of, only what that staff member may see (and counted so).
+    seen = await visible(session, acting.staff, None) if acting.staff is not None else None
+    page = await list_tickets(session, client_ids, status, limit, offset, seen)
     items = [(await ticket_contract(session, t)).model_dump(mode="json") for t in page.items]
     return {"items": items, "total": page.total}
-
-
-async def _capped_body(request: Request) -> bytes:
-    """The body, refused (413) as soon as it streams past MAX_BODY_BYTES (as feedback caps it)."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise ApiError(413, f"Тело запроса больше {MAX_BODY_BYTES // 1024} КБ.",
-                           f"The request body is larger than {MAX_BODY_BYTES // 1024} KB.")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 async def _action_fields(request: Request, action: str) -> dict[str, Any]:
     """The JSON object of the action's fields (an empty body: none); read after authentication."""
     lead = (f"Действие «{ACTIONS[action].title_ru}» не выполнено.", f"The action '{action}' was not taken.")
-    raw = await _capped_body(request)
-    if not raw.strip():
-        return {}
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise validation_error([{"type": "json_invalid", "loc": ("body",)}], *lead) from None
-    if not isinstance(data, dict):
-        raise validation_error([{"type": "dict_type", "loc": ("body",)}], *lead)
-    return data
+    return await json_object(request, lead) or {}
 
 
 @router.post("/tickets/{number}/actions/{action}", response_model=TicketView, openapi_extra=_ACTION_DOC)

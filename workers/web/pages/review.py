@@ -11,13 +11,14 @@ from sqlalchemy import or_, select, update
 
 from normalizer.phones import to_e164
 from router.models import Client, ClientIdentity, Recommendation, Ticket
+from router.review.visibility import visible
 from router.timeutil import to_utc, utcnow
 from workers.app.labels import RECOMMENDATION_STATUS_TITLES
 from workers.web.auth import StaffDep, current_staff
 from workers.web.csrf import verify_csrf
 from workers.web.deps import SessionDep
 from workers.web.errors import PageError
-from workers.web.pages.access import serving_client, visible
+from workers.web.pages.access import serving_client
 from workers.web.templating import flash, render
 
 LIST_LIMIT = 500

@@ -14,12 +14,13 @@ from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.models import CallbackTask, Client, Staff, StaffAlert, Ticket, TicketDecision, TicketHistory
+from router.review.visibility import visible
 from router.timeutil import aware, to_utc, utcnow
 from workers.web.auth import StaffDep, current_staff, safe_next
 from workers.web.csrf import verify_csrf
 from workers.web.deps import SessionDep
 from workers.web.errors import PageError
-from workers.web.pages.access import serving_client, visible
+from workers.web.pages.access import serving_client
 from workers.web.templating import flash, render
 
 LIST_LIMIT = 100

@@ -31,6 +31,7 @@ from router.models import (
 )
 from router.outbox import OUTBOUND_PREFIX
 from router.review import ACTIONS, Conflict, Forbidden, InvalidFields, NotFound, TicketFacts, allowed_actions, perform
+from router.review.visibility import visible
 from router.texts import Signer, decision_answer, review_acknowledgement
 from router.timeutil import aware, utcnow
 from router.workflow import STAGE_TITLES_RU, Stage
@@ -39,7 +40,7 @@ from workers.web.auth import StaffDep, current_staff, safe_next
 from workers.web.csrf import verify_csrf
 from workers.web.deps import DatabaseDep, SessionDep
 from workers.web.errors import PageError
-from workers.web.pages.access import directory, humanize, require_view, serving_client, visible
+from workers.web.pages.access import directory, humanize, require_view, serving_client
 from workers.web.pages.forms import FIELD_WIDGETS, ActionForm, fields_of, parse
 from workers.web.templating import flash, render
 from workers.web.tickets import history_of, ticket_by_number
