@@ -14,6 +14,7 @@ import re
 import ssl
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 import aioimaplib
@@ -24,10 +25,13 @@ from channels.email.config import MailboxConfig
 log = logging.getLogger("complaints.email.imap")
 
 T = TypeVar("T")
-FETCH_ITEMS = "(UID FLAGS BODY.PEEK[])"  # PEEK: a plain BODY[] would set \Seen before the PubAck
+# PEEK: a plain BODY[] would set \Seen before the PubAck. INTERNALDATE: when the server received the mail,
+# the moment the regulated clocks start from (not when we happened to fetch it).
+FETCH_ITEMS = "(UID FLAGS INTERNALDATE BODY.PEEK[])"
 _FETCH_START = re.compile(rb"^\d+ FETCH \(")
 _UID = re.compile(rb"\bUID (\d+)")
 _FLAGS = re.compile(rb"\bFLAGS \(([^)]*)\)")
+_INTERNALDATE = re.compile(rb'\bINTERNALDATE "([ \d]\d-[A-Za-z]{3}-\d{4} \d\d:\d\d:\d\d [+-]\d{4})"')
 _LITERAL = re.compile(rb"\{(\d+)\}$")
 _UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
 _EXISTS = re.compile(rb"^\d+ EXISTS")
@@ -49,6 +53,7 @@ class FetchedMail:
     flags: tuple[str, ...] = ()
     data: bytes | None = None
     problem: str | None = None
+    internal_date: datetime | None = None  # the server's arrival time (RFC 3501 INTERNALDATE)
 
 
 def uid_set(uids: Iterable[int]) -> str:
@@ -77,6 +82,25 @@ def parse_search(lines: list[Any]) -> list[int]:
     return found
 
 
+_MONTHS = {name: number for number, name in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
+
+
+def parse_internal_date(value: bytes) -> datetime | None:
+    """RFC 3501 date-time "dd-Mon-yyyy hh:mm:ss +zzzz" (day may be space-padded), locale-independent;
+    None when it does not parse (the caller falls back to the fetch time)."""
+    try:
+        day, month, rest = value.decode("ascii").strip().split("-", 2)
+        year, clock, zone = rest.split(" ")
+        hour, minute, second = (int(part) for part in clock.split(":"))
+        sign = -1 if zone[0] == "-" else 1
+        offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[3:5])) * sign
+        return datetime(int(year), _MONTHS[month.lower()], int(day), hour, minute, second,
+                        tzinfo=timezone(offset))
+    except (ValueError, KeyError, IndexError):
+        return None
+
+
 def parse_fetch(lines: list[Any]) -> dict[int, FetchedMail]:
     """Mails of a UID FETCH answer by UID, tolerant of item order and of unsolicited FETCH lines.
 
@@ -101,6 +125,9 @@ def parse_fetch(lines: list[Any]) -> dict[int, FetchedMail]:
             current = mails.setdefault(int(uid.group(1)), FetchedMail(int(uid.group(1))))
         if current is None:
             continue
+        internal = _INTERNALDATE.search(line)
+        if internal:
+            current.internal_date = parse_internal_date(internal.group(1))
         flags = _FLAGS.search(line)
         if flags:
             current.flags = tuple(flag.decode(errors="replace") for flag in flags.group(1).split())

@@ -255,10 +255,19 @@ class MailboxLoop:
         data = mail.data
         raw = await asyncio.to_thread(
             store_mail, self.blobs, data, native_id=mail_native_id(name, uidvalidity, uid),
-            received_at=datetime.now(UTC), origin={"mailbox": name, "uidvalidity": uidvalidity, "uid": uid},
+            received_at=arrival_time(mail.internal_date, datetime.now(UTC)),
+            origin={"mailbox": name, "uidvalidity": uidvalidity, "uid": uid},
         )
         await self.publish(raw)
         return True
+
+
+def arrival_time(internal_date: datetime | None, now: datetime) -> datetime:
+    """When the mail reached the mailbox server (the clocks start there), never later than now: a server
+    clock ahead of ours must not start them in the future."""
+    if internal_date is None:
+        return now
+    return min(internal_date.astimezone(UTC), now)
 
 
 __all__ = ["Backoff", "ImapUnavailable", "MailboxLoop", "UnreadableMail"]

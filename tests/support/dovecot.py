@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from tests.support.postgres import free_port
@@ -191,11 +192,13 @@ protocol imap {{
         client.login(user, self.users[user])
         return client
 
-    def append(self, raw: bytes, user: str = "claims", folder: str = "INBOX", flags: str = "") -> int:
-        """APPEND one mail; returns its UID (dovecot answers APPENDUID)."""
+    def append(self, raw: bytes, user: str = "claims", folder: str = "INBOX", flags: str = "",
+               arrived: datetime | None = None) -> int:
+        """APPEND one mail (with its server arrival time, INTERNALDATE, if given); returns its UID (dovecot
+        answers APPENDUID)."""
         client = self.connect(user)
         try:
-            return _append(client, raw, folder, flags)
+            return _append(client, raw, folder, flags, arrived)
         finally:
             client.logout()
 
@@ -250,8 +253,9 @@ def _quote(folder: str) -> str:
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _append(client: imaplib.IMAP4, raw: bytes, folder: str, flags: str) -> int:
-    status, data = client.append(_quote(folder), f"({flags})" if flags else None, None, raw)
+def _append(client: imaplib.IMAP4, raw: bytes, folder: str, flags: str, arrived: datetime | None = None) -> int:
+    date_time = imaplib.Time2Internaldate(arrived) if arrived is not None else None
+    status, data = client.append(_quote(folder), f"({flags})" if flags else None, date_time, raw)
     if status != "OK":
         raise RuntimeError(f"APPEND failed: {data!r}")
     # OK [APPENDUID <uidvalidity> <uid>] Append completed.

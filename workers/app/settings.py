@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, time
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -24,7 +24,7 @@ from channels.email.config import EmailLimits, MailboxConfig, SmtpConfig
 from channels.ok.config import OkConfig
 from channels.telegram.config import TelegramConfig
 from channels.vk.config import VkConfig
-from router.calendar import BusinessCalendar
+from router.calendar import DISPUTE_REVIEW_WORKING_DAYS, BusinessCalendar, WorkingHours
 from router.store import sqlite_url
 
 ApiClientName = Annotated[str, StringConstraints(min_length=1, max_length=64)]  # ApiRequest.api_client
@@ -110,6 +110,22 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Moscow"
     work_day_start: time = time(9, 0)
     work_day_end: time = time(18, 0)
+    lunch_start: time | None = Field(default=None, description="Lunch break start (not working time); unset = none")
+    lunch_end: time | None = Field(default=None, description="Lunch break end; set together with lunch_start")
+    shortened_days_extra: list[date] = Field(
+        default_factory=list, description="JSON list of working days to shorten by one hour beyond the derived ones"
+    )
+    shortened_days_removed: list[date] = Field(
+        default_factory=list, description="JSON list of derived pre-holiday days to keep at full length"
+    )
+    department_hours: dict[str, WorkingHours] = Field(
+        default_factory=dict,
+        description='JSON {"technical": {"start": "08:00", "end": "20:00", "lunch_start": "13:00", "lunch_end":'
+        ' "14:00"}}: a department\'s own working hours (lunch optional); others work the company hours',
+    )
+    dispute_review_working_days: int = Field(
+        default=DISPUTE_REVIEW_WORKING_DAYS, ge=1, description="Working days to re-review a disputed ticket"
+    )
     max_deliver: int = Field(default=5, ge=1)
     retry_backoff: list[float] = Field(default=[1.0, 5.0, 30.0, 120.0], description="seconds between attempts")
     ack_wait: float = 60.0
@@ -142,6 +158,12 @@ class Settings(BaseSettings):
             return {name: _masked_token(entry) for name, entry in value.items()}
         return value
 
+    @model_validator(mode="after")
+    def _check_working_hours(self) -> Settings:
+        """The company's working hours are valid (the departments' are checked by WorkingHours itself)."""
+        WorkingHours(self.work_day_start, self.work_day_end, self.lunch_start, self.lunch_end)
+        return self
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url is not None:
@@ -170,7 +192,17 @@ class Settings(BaseSettings):
 
     @cached_property
     def calendar(self) -> BusinessCalendar:
-        return BusinessCalendar(timezone=self.timezone, day_start=self.work_day_start, day_end=self.work_day_end)
+        return BusinessCalendar(
+            timezone=self.timezone,
+            day_start=self.work_day_start,
+            day_end=self.work_day_end,
+            lunch_start=self.lunch_start,
+            lunch_end=self.lunch_end,
+            shortened_extra=frozenset(self.shortened_days_extra),
+            shortened_removed=frozenset(self.shortened_days_removed),
+            department_hours=self.department_hours,
+            dispute_review_days=self.dispute_review_working_days,
+        )
 
     def backoff_for(self, attempt: int) -> float:
         """Delay before the next delivery after `attempt` failed deliveries (1-based)."""

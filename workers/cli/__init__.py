@@ -10,7 +10,7 @@ app = typer.Typer(help="Приём претензий: шлюз обращени
 def _register() -> None:
     # Each module adds its commands to `app` (or a sub-app) when imported.
     from workers.channels.registry import cli_apps
-    from workers.cli import directory, docs, run, shunt, tools  # noqa: F401
+    from workers.cli import calendar, directory, docs, run, shunt, tools  # noqa: F401
 
     for name, channel_app in cli_apps():  # `complaints <channel> ...`
         app.add_typer(channel_app, name=name)

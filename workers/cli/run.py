@@ -17,6 +17,7 @@ from workers.app.settings import Settings
 from workers.app.worker_set import WORKER_NAMES, WorkerSet
 from workers.channels.registry import INTAKE_NAMES, build_intake
 from workers.cli import app
+from workers.cli.calendar import log_calendar_coverage
 
 console = Console(stderr=True)
 
@@ -98,6 +99,7 @@ def up(
 
     setup_logging()
     settings = Settings()
+    log_calendar_coverage(settings.calendar)  # moved days unknown for this or next year: say so
     asyncio.run(_migrate(settings, demo))
     url = f"http://{settings.web_host}:{settings.web_port}/"
     hint = "\nДемо-вход: логин [bold]operator1[/bold], пароль [bold]demo[/bold]" if demo else ""

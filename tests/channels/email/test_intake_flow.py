@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime, timedelta, timezone
+
 import pytest
 
+from channels.email.imap import parse_internal_date
+from channels.email.mailbox import arrival_time
 from channels.email.submission import mail_native_id
 from tests.channels.email.conftest import IntakeHarness, mail, mailbox_config
 from tests.support.dovecot import DovecotServer, start_dovecot
@@ -142,3 +147,25 @@ async def test_idle_is_reissued_and_still_sees_mail(dovecot: DovecotServer, harn
 
 async def _async(value: object) -> object:
     return value
+
+
+async def test_the_clocks_start_when_the_server_received_the_mail(
+    dovecot: DovecotServer, harness: IntakeHarness
+) -> None:
+    """received_at is the mail's INTERNALDATE (a backlog fetched later starts its clocks on time)."""
+    arrived = datetime(2026, 11, 20, 16, 5, 7, tzinfo=timezone(timedelta(hours=3)))
+    await asyncio.to_thread(dovecot.append, mail(message_id="backlog@example.ru"), "claims", "INBOX", "", arrived)
+    harness.start(mailbox_config(dovecot, idle=False, poll_interval=0.3))
+    [(raw, _)] = await published(harness, 1)
+    assert raw.received_at == arrived
+
+
+def test_internal_dates_parse_and_a_bad_one_is_none() -> None:
+    assert parse_internal_date(b" 3-Dec-2026 09:05:00 +0300") == datetime(
+        2026, 12, 3, 9, 5, tzinfo=timezone(timedelta(hours=3)))
+    assert parse_internal_date(b"17-Jul-1996 02:44:25 -0700") == datetime(
+        1996, 7, 17, 9, 44, 25, tzinfo=UTC)
+    assert parse_internal_date(b"31-Foo-2026 09:05:00 +0300") is None
+    # A server clock ahead of ours never starts the clocks in the future.
+    now = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)
+    assert arrival_time(now + timedelta(hours=1), now) == now and arrival_time(None, now) == now
