@@ -36,6 +36,8 @@ class StaffInfo:
     department: str
     deputy_login: str | None
     active: bool
+    name: str = ""
+    role: str = "manager"
 
 
 def _open_count() -> ScalarSelect[int]:
@@ -78,11 +80,12 @@ class Assigner:
         missing = logins - self._staff.keys()
         if missing:
             rows = self._session.execute(
-                select(Staff.login, Staff.department, Staff.deputy_login, Staff.active)
+                select(Staff.login, Staff.department, Staff.deputy_login, Staff.active, Staff.name, Staff.role)
                 .where(Staff.login.in_(missing))
             ).all()
             for row in rows:
-                self._staff[row.login] = StaffInfo(row.login, row.department, row.deputy_login, row.active)
+                self._staff[row.login] = StaffInfo(row.login, row.department, row.deputy_login, row.active,
+                                                   row.name, row.role)
             for login in missing - {row.login for row in rows}:
                 self._staff[login] = None
         return [s for login in logins if (s := self._staff[login]) is not None]
@@ -93,6 +96,10 @@ class Assigner:
         if login not in self._staff:
             self._load({login})
         return self._staff[login]
+
+    def staff(self, login: str | None) -> StaffInfo | None:
+        """A staff member read once per batch (the signer of the texts routing sends)."""
+        return self._get(login)
 
     def _least_loaded(self) -> str | None:
         if self._db_loads is None:

@@ -88,6 +88,7 @@ class TicketEventType(StrEnum):
     REOPENED = "reopened"  # a closed ticket disputed within the dispute window
     STAGE_CHANGED = "stage_changed"
     ASSIGNED = "assigned"
+    UPDATED = "updated"  # an action that kept the stage (a comment, a question, an approval of measures)
 
 
 class SnapshotClient(BaseModel):
@@ -137,6 +138,7 @@ class TicketEvent(BaseModel):
     stage: Stage
     channel: str
     submission_id: uuid.UUID | None = None
+    action: str | None = Field(default=None, description="The review action that caused it, if any")
     clocks: Clocks
     ticket: TicketSnapshot
 
@@ -174,3 +176,19 @@ class FetchRequest(BaseModel):
     ticket_number: str = Field(pattern=TICKET_NUMBER_PATTERN)
     channel: str
     attachments: list[RemoteAttachment]
+
+
+class StaffNotice(BaseModel):
+    """An alert to a staff member, also sent by email when SMTP is configured (router -> notify worker).
+
+    The in-app copy is the staff_alerts row written in the same transaction."""
+
+    model_config = ConfigDict(extra="forbid")
+    SCHEMA_VERSION: ClassVar[int] = 1
+
+    schema_version: Literal[1] = 1
+    outbox_id: int = Field(description="Outbox row id, stamped by the relay; the delivery idempotency key")
+    login: str
+    kind: str = Field(description="dispute, approval_needed, reply_bounced, sla_warning, sla_escalation, ...")
+    ticket_number: str | None = Field(default=None, pattern=TICKET_NUMBER_PATTERN)
+    text: str

@@ -179,6 +179,7 @@ class CallbackTask(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     message: Mapped[str] = mapped_column(Text)
     outbox_id: Mapped[int] = mapped_column(Integer, unique=True)
+    preferred_channel: Mapped[str | None] = mapped_column(String(16))  # the client's electronic contact, if any
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     done_by: Mapped[str | None] = mapped_column(String(64))
 

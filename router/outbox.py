@@ -13,6 +13,7 @@ from router.timeutil import to_utc
 OUTBOUND_PREFIX = "outbound"
 TICKET_EVENTS_PREFIX = "tickets.events"
 ATTACHMENTS_SUBJECT = "attachments.fetch"  # files still on a platform, for the attachments worker
+NOTICES_SUBJECT = "notices.staff"  # alerts to staff, emailed by the notify worker
 
 
 def outbound_subject(channel: str) -> str:
@@ -41,7 +42,12 @@ def outbox_row(subject: str, payload_json: str, now: datetime) -> dict[str, Any]
     return {"subject": subject, "payload": payload_json, "created_at": to_utc(now), "attempts": 0}
 
 
+def carries_outbox_id(subject: str) -> bool:
+    """Messages delivered once per outbox row (client replies, staff notices) carry the row id."""
+    return subject.startswith(OUTBOUND_PREFIX + ".") or subject == NOTICES_SUBJECT
+
+
 def payload_to_publish(row_id: int, subject: str, payload: dict[str, Any]) -> dict[str, Any]:
-    if subject.startswith(OUTBOUND_PREFIX + "."):
+    if carries_outbox_id(subject):
         return {**payload, "outbox_id": row_id}
     return payload

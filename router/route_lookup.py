@@ -32,6 +32,7 @@ class ClientInfo:
     name: str
     manager_login: str | None
     contract_number: str
+    segment: str = "individual"  # a business is greeted without its legal name
 
 
 @dataclass
@@ -263,6 +264,13 @@ def _identities(session: Session, pairs: set[tuple[str, str]]) -> dict[tuple[str
     return {(kind, value): client_id for kind, value, client_id in rows}
 
 
+def first_subscriber_head(session: Session) -> tuple[str, str] | None:
+    """(login, name) of the first active head of the subscriber department, who signs for the queue."""
+    row = session.execute(select(Staff.login, Staff.name).where(
+        Staff.role == "subscriber_head", Staff.active.is_(True)).order_by(Staff.login).limit(1)).first()
+    return (row.login, row.name) if row is not None else None
+
+
 def active_directors(session: Session) -> list[str]:
     """Logins of the active directors, by login (the first one handles a dispute, as router.review does)."""
     return list(session.scalars(select(Staff.login).where(Staff.role == "director", Staff.active.is_(True))
@@ -273,9 +281,10 @@ def _clients(session: Session, ids: Iterable[int]) -> dict[int, ClientInfo]:
     wanted = set(ids)
     if not wanted:
         return {}
-    rows = session.execute(select(Client.id, Client.name, Client.manager_login, Client.contract_number)
-                           .where(Client.id.in_(wanted)))
-    return {row.id: ClientInfo(row.id, row.name, row.manager_login, row.contract_number) for row in rows}
+    rows = session.execute(select(Client.id, Client.name, Client.manager_login, Client.contract_number,
+                                  Client.segment).where(Client.id.in_(wanted)))
+    return {row.id: ClientInfo(row.id, row.name, row.manager_login, row.contract_number, row.segment)
+            for row in rows}
 
 
 _TICKET_COLUMNS = (

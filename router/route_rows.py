@@ -96,9 +96,11 @@ class BatchRows:
         table = _table(Ticket)
         statement = update(table).where(table.c.id == bindparam("ticket_id")).values(
             client_id=bindparam("new_client"), assignee_login=bindparam("new_assignee"), queue=bindparam("new_queue"),
+            stage=bindparam("new_stage"), handler_login=bindparam("new_handler"),
         )
         session.execute(statement, [
-            {"ticket_id": t.id, "new_client": t.client_id, "new_assignee": t.assignee, "new_queue": queue}
+            {"ticket_id": t.id, "new_client": t.client_id, "new_assignee": t.assignee, "new_queue": queue,
+             "new_stage": t.stage, "new_handler": t.handler}
             for t, queue in self.assigned
         ])
 

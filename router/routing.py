@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from channels.base import CHAT_CHANNELS
 from normalizer.event import ComplaintEvent
+from router.alerts import staff_notice
 from router.assignment import Assigner, Assignment
 from router.calendar import BusinessCalendar, Deadlines
 from router.contracts import (
@@ -49,7 +50,14 @@ from router.contracts import (
 from router.contracts import Deadlines as TicketDeadlines
 from router.models import CONTENT_ID_MAX
 from router.numbering import TicketNumbers
-from router.outbox import ATTACHMENTS_SUBJECT, OUTBOX_ID_BY_RELAY, outbound_subject, outbox_row, ticket_event_subject
+from router.outbox import (
+    ATTACHMENTS_SUBJECT,
+    NOTICES_SUBJECT,
+    OUTBOX_ID_BY_RELAY,
+    outbound_subject,
+    outbox_row,
+    ticket_event_subject,
+)
 from router.review.perform import CLIENT_REPLIED, CLIENT_REPLIED_NOTE
 from router.route_lookup import (
     ClientInfo,
@@ -59,14 +67,17 @@ from router.route_lookup import (
     active_directors,
     content_key,
     conversation_key,
+    first_subscriber_head,
     load_known,
 )
 from router.route_rows import BatchRows, Row
 from router.texts import (
+    Signer,
     acknowledgement,
     auto_reply_note,
     dispute_alert,
     follow_up_received,
+    greeting_name,
     identity_linked_note,
     identity_linked_received,
     reopened_note,
@@ -81,6 +92,9 @@ TICKET_EVENT_NAMESPACE = uuid.UUID("a3c2b1d0-0000-4e5f-8a9b-5eed0000000c")
 BOUNCE_KINDS = frozenset({"bounce", "mailer_daemon"})
 REASON_MAX = 500  # of a bounce's text, in the history and the alert
 CONTACT_CATEGORY = "contact"  # a shared phone number, not a complaint by itself
+# Channels whose receipt was given at intake (the call-centre operator read it out): no acknowledgement.
+RECEIPT_GIVEN_ON_INTAKE = frozenset({"phone"})
+PRIMARY_REVIEW_NOTE = "Первичная обработка: персональный менеджер"
 
 
 class Outcome(StrEnum):
@@ -153,6 +167,19 @@ class RoutingBatch:
     def deadlines(self) -> Deadlines:
         return self.calendar.deadlines(self.now)
 
+    def signer(self, login: str | None) -> Signer | None:
+        """Who signs a text to the client of a ticket held by `login`: that manager; for a ticket of the
+        queue, the head of the subscriber department."""
+        staff = self.assigner.staff(login) if login else None
+        if staff is not None and staff.name:
+            return Signer(staff.name, staff.role)
+        return self.queue_signer
+
+    @cached_property
+    def queue_signer(self) -> Signer | None:
+        head = first_subscriber_head(self.session)
+        return Signer(head[1], "subscriber_head") if head is not None else None
+
     @cached_property
     def directors(self) -> list[str]:
         """The active directors, read only when a batch reopens a ticket for a dispute."""
@@ -184,18 +211,21 @@ class RoutingBatch:
         if referenced is not None and referenced.status != "open" and self._in_dispute_window(referenced):
             self._reopen(referenced, event, client)
             self._submission(event, client, referenced)
-            self._follow_up(referenced, event, reopened_received(referenced.number, self._name(client, event)))
+            self._follow_up(referenced, event, reopened_received(
+                referenced.number, self._greeting(client, event), self.signer(referenced.assignee)))
             return RouteResult(Outcome.REOPENED, referenced.number, referenced.assignee)
         if referenced is not None and referenced.status == "open":
             self._submission(event, client, referenced)
-            self._follow_up(referenced, event, follow_up_received(referenced.number, event.display_name))
+            self._follow_up(referenced, event, follow_up_received(
+                referenced.number, self._greeting(client, event), self.signer(referenced.assignee)))
             return RouteResult(Outcome.FOLLOW_UP, referenced.number, referenced.assignee)
 
         chat_ticket = self._open_chat_ticket(conversation) if referenced is None else None
         if chat_ticket is not None:
             self._submission(event, client, chat_ticket)
-            reply = (identity_linked_received(chat_ticket.number, self._name(client, event)) if linked
-                     else follow_up_received(chat_ticket.number, event.display_name))
+            signer = self.signer(chat_ticket.assignee)
+            reply = (identity_linked_received(chat_ticket.number, self._greeting(client, event), signer) if linked
+                     else follow_up_received(chat_ticket.number, self._greeting(client, event), signer))
             self._follow_up(chat_ticket, event, reply)
             return RouteResult(Outcome.FOLLOW_UP, chat_ticket.number, chat_ticket.assignee)
         if event.category == CONTACT_CATEGORY and referenced is None:
@@ -236,7 +266,10 @@ class RoutingBatch:
         self.rows.assigned.append((ticket, assignment.queue))
         self._history(ticket, event, "assigned", ticket.stage,
                       identity_linked_note(client.name, _registration_note(assignment, None)))
+        started = self._start_primary_review(ticket, event)
         self._announce(ticket, event, TicketEventType.ASSIGNED)
+        if started:
+            self._announce(ticket, event, TicketEventType.STAGE_CHANGED)
 
     def _robot(self, event: ComplaintEvent, client: ClientInfo | None) -> RouteResult:
         """Recorded, never a ticket, never answered; on the ticket it concerns, a note (and for a bounce
@@ -260,11 +293,8 @@ class RoutingBatch:
         self.rows.bounced.append((sent, reason))
         self._history(ticket, event, "reply_bounced", ticket.stage, reply_bounced_note(reason))
         if ticket.assignee:
-            self.rows.alerts.append((ticket, {
-                "login": ticket.assignee, "created_at": self.now, "kind": "reply_bounced",
-                "text": reply_bounced_alert(ticket.number, sent.address, reason), "read_at": None,
-                "ticket_id": None,
-            }))
+            self._alert(ticket, ticket.assignee, "reply_bounced",
+                        reply_bounced_alert(ticket.number, sent.address, reason))
 
     def _in_dispute_window(self, ticket: TicketRef) -> bool:
         # Without a closing moment there is no window to be in: a new linked ticket.
@@ -281,16 +311,26 @@ class RoutingBatch:
         name = self._name(client, event)
         alert = dispute_alert(ticket.number, f"клиент {name}" if name else "клиент")
         for login in self.directors:
-            self.rows.alerts.append((ticket, {
-                "login": login, "created_at": self.now, "kind": "dispute", "text": alert, "read_at": None,
-                "ticket_id": None,
-            }))
+            self._alert(ticket, login, "dispute", alert)
         self._announce(ticket, event, TicketEventType.STAGE_CHANGED)
         self._announce(ticket, event, TicketEventType.REOPENED)
+
+    def _alert(self, ticket: TicketRef, login: str, kind: str, text: str) -> None:
+        """In-app (staff_alerts), and by email through the notify worker."""
+        self.rows.alerts.append((ticket, {
+            "login": login, "created_at": self.now, "kind": kind, "text": text, "read_at": None, "ticket_id": None,
+        }))
+        notice = staff_notice(login, kind, ticket.number, text)
+        self.rows.outbox.append((ticket, outbox_row(NOTICES_SUBJECT, notice.model_dump_json(), self.now)))
 
     @staticmethod
     def _name(client: ClientInfo | None, event: ComplaintEvent) -> str | None:
         return client.name if client else event.display_name
+
+    @staticmethod
+    def _greeting(client: ClientInfo | None, event: ComplaintEvent) -> str | None:
+        """The name a text greets: a person by name, a company without its legal name."""
+        return greeting_name(client.name, client.segment) if client else event.display_name
 
     def write(self) -> None:
         self.rows.write(self.session)
@@ -331,13 +371,30 @@ class RoutingBatch:
         row["conversation"] = conversation
         self.rows.tickets.append((ticket, row))
         self._history(ticket, event, "registered", None, _registration_note(assignment, parent))
+        started = self._start_primary_review(ticket, event)
+        row["stage"], row["handler_login"] = ticket.stage, ticket.handler
+        # One transaction: both events carry the ticket as it stands after it (at primary review).
         self._announce(ticket, event, TicketEventType.CREATED)
-        name = client.name if client else event.display_name
+        if started:
+            self._announce(ticket, event, TicketEventType.STAGE_CHANGED)
+        if event.channel.value in RECEIPT_GIVEN_ON_INTAKE:
+            return ticket  # the operator read the receipt out on the call: no call-back task for it
         # A chat account we cannot match to a contract: ask for the contract number.
         ask_contract = client is None and conversation is not None
-        self._reply(ticket, event, OutboundKind.ACKNOWLEDGEMENT,
-                    acknowledgement(ticket.number, self.deadlines, self.calendar.tz, name, ask_contract))
+        self._reply(ticket, event, OutboundKind.ACKNOWLEDGEMENT, acknowledgement(
+            ticket.number, self.deadlines, self.calendar.tz, self._greeting(client, event), ask_contract,
+            self.signer(ticket.assignee)))
         return ticket
+
+    def _start_primary_review(self, ticket: TicketRef, event: ComplaintEvent) -> bool:
+        """A ticket with a personal manager goes on to primary review (the history shows both stages).
+        Returns whether it did; the caller announces the stage_changed event."""
+        if ticket.assignee is None or ticket.stage != Stage.REGISTERED.value:
+            return False
+        ticket.stage = Stage.PRIMARY_REVIEW.value
+        ticket.handler = ticket.assignee
+        self._history(ticket, event, "primary_review", Stage.REGISTERED.value, PRIMARY_REVIEW_NOTE)
+        return True
 
     def _ticket_row(
         self, ticket: TicketRef, assignment: Assignment, event: ComplaintEvent, parent: TicketRef | None

@@ -13,7 +13,8 @@ def _local(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%d.%m.%Y %H:%M")
 
 
-SIGNATURE = "С уважением, служба качества."
+# A ticket of the queue has no manager yet: the subscriber department signs (with its head's name if any).
+DEPARTMENT_SIGNATURE = "С уважением,\nАбонентский отдел"
 
 
 POSITION_TITLES_RU: dict[str, str] = {
@@ -43,10 +44,10 @@ class Signer:
 
 
 def _letter(name: str | None, body: str, signer: Signer | None = None) -> str:
-    """Every message to a client: a greeting by name when known, the body, the signature (the staff
-    member's name and position when a person writes, else the service's)."""
+    """Every message to a client: a greeting by name when known, the body, the signature (the manager's
+    name and position; the subscriber department's for a ticket no manager holds yet)."""
     greeting = f"Здравствуйте, {name}!" if name else "Здравствуйте!"
-    return f"{greeting}\n\n{body}\n{signer.signature if signer else SIGNATURE}"
+    return f"{greeting}\n\n{body}\n{signer.signature if signer else DEPARTMENT_SIGNATURE}"
 
 
 def greeting_name(client_name: str | None, segment: str | None) -> str | None:
@@ -77,7 +78,8 @@ def decision_answer(number: str, founded: bool, conclusion: str, re_reviewed: bo
 
 
 def acknowledgement(
-    number: str, deadlines: Deadlines, tz: ZoneInfo, name: str | None, ask_contract: bool = False
+    number: str, deadlines: Deadlines, tz: ZoneInfo, name: str | None, ask_contract: bool = False,
+    signer: Signer | None = None,
 ) -> str:
     who = "Персональный менеджер" if not ask_contract else "Специалист абонентского отдела"
     ask = (
@@ -92,20 +94,24 @@ def acknowledgement(
         f"Срок рассмотрения претензии — 5 рабочих дней, до {_local(deadlines.resolution, tz)}.\n\n"
         f"{ask}"
         f"При ответе, пожалуйста, указывайте номер {number}."
-    ))
+    ), signer)
 
 
-def follow_up_received(number: str, name: str | None) -> str:
-    return _letter(name, f"Ваше сообщение добавлено к претензии {number} и передано персональному менеджеру.")
+def follow_up_received(number: str, name: str | None, signer: Signer | None = None) -> str:
+    by_manager = signer is not None and signer.role == "manager"
+    whom = "вашему персональному менеджеру" if by_manager else "специалисту абонентского отдела"
+    return _letter(name, f"Ваше сообщение добавлено к претензии {number} и передано {whom}.", signer)
 
 
-def identity_linked_received(number: str, name: str | None) -> str:
-    return _letter(name, f"Спасибо, мы нашли ваш договор. Претензия {number} передана вашему персональному менеджеру.")
+def identity_linked_received(number: str, name: str | None, signer: Signer | None = None) -> str:
+    return _letter(name, f"Спасибо, мы нашли ваш договор. Претензия {number} передана вашему персональному "
+                         f"менеджеру.", signer)
 
 
-def reopened_received(number: str, name: str | None) -> str:
-    return _letter(name, f"Ваше сообщение добавлено к претензии {number}. Претензия открыта повторно для "
-                         f"пересмотра решения и передана персональному менеджеру.")
+def reopened_received(number: str, name: str | None, signer: Signer | None = None) -> str:
+    # After a dispute the director reviews the decision (router.review: the stage dispute).
+    return _letter(name, f"Ваше сообщение добавлено к претензии {number}. Вы не согласны с решением, поэтому "
+                         f"претензия открыта повторно и передана на пересмотр генеральному директору.", signer)
 
 
 # What staff read in the ticket history and in alerts (Russian too).

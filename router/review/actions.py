@@ -25,9 +25,14 @@ from router.workflow import Stage
 class Step:
     to: Stage | None
     note: str | None
+    announced: bool = False  # the handler emitted its own TicketEvent (e.g. assigned)
 
 
 Handler = Callable[[ActionContext, Any], Step]
+
+# Alert kinds an action settles once the director has acted on them.
+APPROVAL_NEEDED = "approval_needed"
+DISPUTE_ALERT = "dispute"
 
 
 def _take(ctx: ActionContext, login: str) -> str:
@@ -164,7 +169,7 @@ def decide(ctx: ActionContext, fields: f.DecideFields) -> Step:
         director = first_active(ctx.session, "director")
         ticket.director_pending, ticket.handler_login = True, director.login if director else None
         if director is not None:
-            ctx.alert(director.login, "approval_needed", f"Решение по претензии {ticket.number} ждёт согласования")
+            ctx.alert(director.login, APPROVAL_NEEDED, f"Решение по претензии {ticket.number} ждёт согласования")
         return Step(None, note + "\nНа согласовании генерального директора")
     ticket.handler_login = ticket.assignee_login
     return Step(Stage.INFORMING, note)
@@ -181,11 +186,13 @@ def approve(ctx: ActionContext, fields: f.OptionalNoteFields) -> Step:
     if decision is not None:
         decision.approved_by, decision.approved_at = ctx.actor.login, to_utc(ctx.now)
     ctx.ticket.director_pending, ctx.ticket.handler_login = False, ctx.ticket.assignee_login
+    ctx.settle_alerts(APPROVAL_NEEDED)
     return Step(Stage.INFORMING, _with("Решение согласовано генеральным директором", fields.note))
 
 
 def send_back(ctx: ActionContext, fields: f.NoteFields) -> Step:
     ctx.ticket.director_pending, ctx.ticket.handler_login = False, _subscriber_head(ctx)
+    ctx.settle_alerts(APPROVAL_NEEDED)
     return Step(None, f"Решение возвращено начальнику абонентского отдела: {fields.note}")
 
 
@@ -221,7 +228,7 @@ def dispute(ctx: ActionContext, fields: f.NoteFields) -> Step:
     directors = active_of_role(ctx.session, "director")
     ticket.handler_login = directors[0].login if directors else None
     for director in directors:
-        ctx.alert(director.login, "dispute", dispute_alert(ticket.number, ctx.actor.name))
+        ctx.alert(director.login, DISPUTE_ALERT, dispute_alert(ticket.number, ctx.actor.name))
     return Step(Stage.DISPUTE, f"Клиент оспаривает решение: {fields.note}")
 
 
@@ -229,6 +236,7 @@ def review_again(ctx: ActionContext, fields: f.OptionalDepartmentFields) -> Step
     ticket = ctx.ticket
     ticket.review_round += 1
     ticket.director_pending = False
+    ctx.settle_alerts(DISPUTE_ALERT)
     if fields.department:
         return Step(Stage.DEEP_REVIEW, _with("Пересмотр: " + _to_department(ctx, fields.department), fields.note))
     ticket.handler_login = _subscriber_head(ctx)
@@ -238,6 +246,7 @@ def review_again(ctx: ActionContext, fields: f.OptionalDepartmentFields) -> Step
 def uphold(ctx: ActionContext, fields: f.NoteFields) -> Step:
     ticket = ctx.ticket
     ticket.review_round += 1
+    ctx.settle_alerts(DISPUTE_ALERT)
     previous = _latest_decision(ctx)
     _decision(ctx, kind="decision", basis="upheld", founded=previous.founded if previous else None,
               conclusion=previous.conclusion if previous else fields.note, recommendations=[],
@@ -256,8 +265,8 @@ def write_to_client(ctx: ActionContext, fields: f.TextFields) -> Step:
 
 def reassign(ctx: ActionContext, fields: f.LoginFields) -> Step:
     note = _take(ctx, fields.login)
-    ctx.announce(TicketEventType.ASSIGNED)
-    return Step(None, note)
+    ctx.announce(TicketEventType.ASSIGNED, "reassign")
+    return Step(None, note, announced=True)
 
 
 HANDLERS: dict[str, Handler] = {

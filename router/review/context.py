@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from router.alerts import staff_notice
 from router.contracts import (
     Clocks,
     Deadlines,
@@ -22,7 +23,7 @@ from router.contracts import (
     TicketSnapshot,
 )
 from router.models import Client, Staff, StaffAlert, Submission, Ticket, TicketHistory
-from router.outbox import OUTBOX_ID_BY_RELAY, add_outbox, outbound_subject, ticket_event_subject
+from router.outbox import NOTICES_SUBJECT, OUTBOX_ID_BY_RELAY, add_outbox, outbound_subject, ticket_event_subject
 from router.review.access import TicketFacts
 from router.texts import Signer, greeting_name, staff_letter
 from router.timeutil import aware, to_utc
@@ -75,12 +76,12 @@ class ActionContext:
                    ticket.id)
         return text
 
-    def announce(self, kind: TicketEventType) -> None:
+    def announce(self, kind: TicketEventType, action: str | None = None) -> None:
         ticket = self.ticket
         event = TicketEvent(
             event_id=uuid.uuid4(), type=kind, ticket_number=ticket.number, at=to_utc(self.now),
             client_id=ticket.client_id, assignee=ticket.assignee_login, stage=Stage(ticket.stage),
-            channel=ticket.channel,
+            channel=ticket.channel, action=action,
             clocks=Clocks(first_response_due=aware(ticket.first_response_due),
                           resolution_due=aware(ticket.resolution_due), legal_due=aware(ticket.legal_due)),
             ticket=snapshot(self.session, ticket),
@@ -88,8 +89,17 @@ class ActionContext:
         add_outbox(self.session, ticket_event_subject(kind), event.model_dump(mode="json"), self.now, ticket.id)
 
     def alert(self, login: str, kind: str, text: str) -> None:
+        """In-app, and by email through the notify worker."""
         self.session.add(StaffAlert(login=login, ticket_id=self.ticket.id, created_at=to_utc(self.now), kind=kind,
                                     text=text, read_at=None))
+        notice = staff_notice(login, kind, self.ticket.number, text)
+        add_outbox(self.session, NOTICES_SUBJECT, notice.model_dump(mode="json"), self.now, self.ticket.id)
+
+    def settle_alerts(self, *kinds: str) -> None:
+        """The alerts of these kinds on this ticket are dealt with: no longer "requires attention"."""
+        self.session.execute(update(StaffAlert).where(
+            StaffAlert.ticket_id == self.ticket.id, StaffAlert.kind.in_(kinds), StaffAlert.read_at.is_(None),
+        ).values(read_at=to_utc(self.now)))
 
 
 def snapshot(session: Session, ticket: Ticket) -> TicketSnapshot:

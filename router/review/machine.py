@@ -75,10 +75,10 @@ P, S, R = Party, Stage, Requirement
 ACTIONS: dict[str, ActionSpec] = {spec.name: spec for spec in (
     _spec("assign", "Назначить менеджера", {P.SUBSCRIBER_HEAD, P.ADMIN, P.MANAGER}, {S.REGISTERED},
           f.LoginFields, {S.PRIMARY_REVIEW}),
-    # Routing leaves a ticket of a personal manager at "registered" with its owner: the owner may start.
-    _spec("acknowledge", "Подтвердить приём", {P.OWNER}, {S.REGISTERED, S.PRIMARY_REVIEW},
+    # Routing moves a ticket of a personal manager on to primary_review (migration 0006: stored ones too).
+    _spec("acknowledge", "Подтвердить приём", {P.OWNER}, {S.PRIMARY_REVIEW},
           f.OptionalTextFields, {S.PRIMARY_REVIEW}, (R.HAS_OWNER,)),
-    _spec("answer_unfounded", "Ответить: претензия необоснованна", {P.OWNER}, {S.REGISTERED, S.PRIMARY_REVIEW},
+    _spec("answer_unfounded", "Ответить: претензия необоснованна", {P.OWNER}, {S.PRIMARY_REVIEW},
           f.TextFields, {S.CLOSED}, (R.HAS_OWNER,)),
     _spec("send_to_department", "Передать в отдел", {P.OWNER}, {S.PRIMARY_REVIEW}, f.DepartmentFields,
           {S.DEEP_REVIEW}, (R.ACKNOWLEDGED,)),
@@ -102,7 +102,9 @@ ACTIONS: dict[str, ActionSpec] = {spec.name: spec for spec in (
     _spec("uphold", "Оставить решение в силе", {P.DIRECTOR}, {S.DISPUTE}, f.NoteFields, {S.INFORMING}),
     _spec("comment", "Комментарий", {P.STAFF}, ALL_STAGES, f.NoteFields),
     _spec("write_to_client", "Написать клиенту", {P.OWNER}, ALL_STAGES, f.TextFields),
-    _spec("reassign", "Передать другому менеджеру", {P.SUBSCRIBER_HEAD, P.ADMIN}, ALL_STAGES, f.LoginFields),
+    # A ticket of the queue (registered) is given to a manager with assign, which starts its primary review.
+    _spec("reassign", "Передать другому менеджеру", {P.SUBSCRIBER_HEAD, P.ADMIN}, ALL_STAGES - {S.REGISTERED},
+          f.LoginFields),
 )}
 
 

@@ -61,8 +61,11 @@ def perform(
         assert step.to in spec.moves_to, f"{spec.name} may not lead to {step.to}"
         ticket.stage = step.to.value
     context.history(spec.name, from_stage, step.note)
+    # Every action is announced, so a downstream ticket system can mirror the ticket from events alone.
     if ticket.stage != from_stage:
-        context.announce(TicketEventType.STAGE_CHANGED)
+        context.announce(TicketEventType.STAGE_CHANGED, spec.name)
+    elif not step.announced:
+        context.announce(TicketEventType.UPDATED, spec.name)
     session.flush()
     return ticket
 

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from channels.base import RawSubmission
 from normalizer.event import ComplaintEvent
-from router.contracts import FetchRequest, OutboundMessage, TicketEvent
+from router.contracts import FetchRequest, OutboundMessage, StaffNotice, TicketEvent
 from workers.app.runtime import Database, Runtime, make_broker
 from workers.app.worker_set import CONSUMERS
 from workers.bus.shunt import ShuntEnvelope
@@ -35,6 +35,7 @@ CONTRACTS: dict[str, tuple[str, type[BaseModel]]] = {
     "OUTBOUND": ("outbound.*", OutboundMessage),
     "TICKETS": ("tickets.events.*", TicketEvent),
     "ATTACHMENTS": ("attachments.fetch", FetchRequest),
+    "NOTICES": ("notices.staff", StaffNotice),
     "SHUNT": ("shunt.*", ShuntEnvelope),
 }
 SCHEMAS = "#/components/schemas/"

@@ -117,8 +117,13 @@ async def test_a_reply_in_the_dispute_window_alerts_the_directors(database: Data
     assert [(a.login, a.kind, a.ticket_id) for a in alerts] == [("d.director", "dispute", ticket.id),
                                                                 ("d.second", "dispute", ticket.id)]
     assert all(NUMBER in a.text and a.read_at is None for a in alerts)
+    notices = [row.payload for row in outbox if row.subject == "notices.staff"]
+    outbox = [row for row in outbox if row.subject != "notices.staff"]
     assert [row.subject for row in outbox] == ["tickets.events.stage_changed", "tickets.events.reopened",
                                                "tickets.events.follow_up", "outbound.web"]
+    # Each director's alert also goes to the notify worker, which emails it when SMTP is configured.
+    assert [(n["login"], n["kind"], n["ticket_number"]) for n in notices] == [("d.director", "dispute", NUMBER),
+                                                                            ("d.second", "dispute", NUMBER)]
     changed = outbox[0].payload
     assert (changed["type"], changed["stage"], changed["ticket_number"]) == ("stage_changed", "dispute", NUMBER)
     snapshot = changed["ticket"]

@@ -142,10 +142,10 @@ async def test_a_reply_within_the_dispute_window_reopens_the_closed_ticket(seede
             select(Outbox.subject).where(Outbox.ticket_id == ticket.id).order_by(Outbox.id))).all()
         reply = await session.scalar(select(Outbox.payload).where(Outbox.subject == "outbound.email")
                                      .order_by(Outbox.id.desc()))
-    assert [h.action for h in history] == ["registered", "reopened", "follow_up"]
-    assert history[1].from_stage == "closed" and history[1].to_stage == "dispute"
-    assert "открыта повторно" in (history[1].note or "")
-    assert history[2].note == "Не согласен с решением"
+    assert [h.action for h in history] == ["registered", "primary_review", "reopened", "follow_up"]
+    assert history[2].from_stage == "closed" and history[2].to_stage == "dispute"
+    assert "открыта повторно" in (history[2].note or "")
+    assert history[3].note == "Не согласен с решением"
     assert subjects[-3:] == ["tickets.events.reopened", "tickets.events.follow_up", "outbound.email"]
     assert reply is not None and "открыта повторно" in reply["text"]
     assert await count(seeded, Ticket) == 1
@@ -186,8 +186,12 @@ async def test_a_bounce_of_our_reply_marks_it_and_alerts_the_manager(seeded: Dat
     assert len(history) == 1 and "не доставлен" in (history[0].note or "")
     assert [(a.login, a.ticket_id, a.kind) for a in alerts] == [("m.petrova", ticket.id, "reply_bounced")]
     assert alerts[0].text.startswith("Ответ клиенту не доставлен") and alerts[0].read_at is None
-    # No ticket, no answer, nothing published; the bounces are kept as submissions.
-    assert await count(seeded, Ticket) == 1 and await count(seeded, Outbox) == outbox_before
+    # No ticket, no answer; only the manager's alert is published (a notice, emailed to staff); the bounces
+    # are kept as submissions.
+    async with seeded.sessions() as session:
+        added = (await session.scalars(select(Outbox.subject).where(Outbox.id > outbox_before))).all()
+    assert await count(seeded, Ticket) == 1 and await count(seeded, Outbox) == outbox_before + 1
+    assert added == ["notices.staff"]
     assert await count(seeded, Submission, Submission.ticket_id.is_(None)) == 2
 
 

@@ -70,7 +70,7 @@ async def test_a_follow_up_names_a_ticket_made_earlier_in_the_same_batch(seeded:
         actions = (await session.scalars(
             select(TicketHistory.action).where(TicketHistory.ticket_id == ticket_id).order_by(TicketHistory.id)
         )).all()
-    assert threaded == ticket_id and actions == ["registered", "follow_up"]
+    assert threaded == ticket_id and actions == ["registered", "primary_review", "follow_up"]
 
 
 async def test_a_follow_up_in_a_batch_threads_into_an_open_ticket_of_an_earlier_one(seeded: Database) -> None:
@@ -85,8 +85,11 @@ async def test_a_follow_up_in_a_batch_threads_into_an_open_ticket_of_an_earlier_
             select(Ticket.number, Outbox.subject).join(Outbox, Outbox.ticket_id == Ticket.id).order_by(Outbox.id)
         )).all()
     assert [tuple(r) for r in rows] == [
-        (old.ticket_number, "tickets.events.created"), (old.ticket_number, "outbound.web"),
-        (results[0].ticket_number, "tickets.events.created"), (results[0].ticket_number, "outbound.web"),
+        (old.ticket_number, "tickets.events.created"), (old.ticket_number, "tickets.events.stage_changed"),
+        (old.ticket_number, "outbound.web"),
+        (results[0].ticket_number, "tickets.events.created"),
+        (results[0].ticket_number, "tickets.events.stage_changed"),
+        (results[0].ticket_number, "outbound.web"),
         (old.ticket_number, "tickets.events.follow_up"), (old.ticket_number, "outbound.web"),
     ]
 

@@ -68,7 +68,8 @@ async def test_duplicate_native_id_is_a_no_op(seeded: Database) -> None:
     assert first.outcome == Outcome.CREATED and second.outcome == Outcome.DUPLICATE
     async with seeded.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Ticket)) == 1
-        assert await session.scalar(select(func.count()).select_from(Outbox)) == 2  # ack + TicketEvent
+        # ack + TicketEvents created and stage_changed (on to primary review)
+        assert await session.scalar(select(func.count()).select_from(Outbox)) == 3
 
 
 async def test_reference_to_another_clients_ticket_does_not_thread(seeded: Database) -> None:

@@ -123,19 +123,19 @@ async def test_every_event_carries_the_snapshot_of_the_ticket(seeded: Database) 
     assert await events.new(number) == ["created"]
     named = await route(database, message(f"Мой договор {CONTRACT}", contracts=[CONTRACT]))
     assert (named.outcome, named.assignee) == (Outcome.FOLLOW_UP, "m.petrova")
-    assert await events.new(number) == ["assigned", "follow_up"]
+    # Handed to the manager, it starts its primary review (both events carry the ticket as it ends).
+    assert await events.new(number) == ["assigned", "stage_changed", "follow_up"]
 
     async def act(actor: str, action: str, hours: int, **fields: Any) -> list[str]:
         await database.run_transaction(
             lambda session: perform(session, number or "", actor, action, fields, NOW + timedelta(hours=hours)))
         return await events.new(number)
 
-    # The review: each transition a stage_changed, a reassignment an assigned, the rest none.
-    assert await act("h.subscriber", "assign", 1, login="m.petrova") == ["stage_changed"]
-    assert await act("m.petrova", "acknowledge", 2) == []  # already at primary_review
+    # The review: each transition a stage_changed, a reassignment an assigned, any other action an updated.
+    assert await act("m.petrova", "acknowledge", 2) == ["updated"]  # already at primary_review
     assert await act("m.petrova", "send_to_department", 3, department="technical", note="Авария?") == [
         "stage_changed"]
-    assert await act("h.technical", "ask_client", 4, text="С какого числа нет связи?") == []
+    assert await act("h.technical", "ask_client", 4, text="С какого числа нет связи?") == ["updated"]
     # The client's reply in the chat ends the wait; the follow_up's snapshot shows it.
     answered = await route(database, message("С 21 ноября"), NOW + timedelta(hours=5))
     assert answered.outcome == Outcome.FOLLOW_UP
@@ -144,7 +144,7 @@ async def test_every_event_carries_the_snapshot_of_the_ticket(seeded: Database) 
     assert await act("h.technical", "conclude", 7, causes="Обрыв", conclusion="Обоснованна") == ["stage_changed"]
     assert await act("m.volkov", "propose", 8, founded=True, conclusion="Перерасчёт") == ["stage_changed"]
     assert await act("h.subscriber", "decide", 9, founded=True, conclusion="Перерасчёт за 3 дня",
-                     needs_director=True) == []
+                     needs_director=True) == ["updated"]
     assert await act("d.director", "approve", 10) == ["stage_changed"]
     assert await act("m.volkov", "inform", 11) == ["stage_changed"]
     # A reply inside the dispute window reopens it at dispute.
@@ -159,7 +159,7 @@ async def test_a_new_ticket_of_a_known_client_names_the_client(seeded: Database)
     events = Events(seeded)
     created = await route(seeded, message(f"Договор {CONTRACT}, нет интернета", contracts=[CONTRACT]))
     assert created.assignee == "m.petrova"
-    assert await events.new(created.ticket_number) == ["created", ]
+    assert await events.new(created.ticket_number) == ["created", "stage_changed"]
 
     def payload(session: Session) -> dict[str, Any]:
         row = session.scalar(select(Outbox.payload).where(Outbox.subject == "tickets.events.created"))
@@ -167,5 +167,7 @@ async def test_a_new_ticket_of_a_known_client_names_the_client(seeded: Database)
         return row
     snapshot = (await seeded.run_transaction(payload))["ticket"]
     assert snapshot["client"]["contract_number"] == CONTRACT
-    assert (snapshot["stage"], snapshot["status"], snapshot["channel"]) == ("registered", "open", "vk")
+    # Routed to the personal manager: the ticket as the transaction leaves it, at primary review.
+    assert (snapshot["stage"], snapshot["status"], snapshot["channel"]) == ("primary_review", "open", "vk")
+    assert snapshot["handler"] == "m.petrova"
     assert snapshot["deadlines"]["acknowledged_at"] is None and snapshot["deadlines"]["resolved_at"] is None

@@ -121,11 +121,13 @@ def seed_review_client(session: Session, contract: str = "12-000001", name: str 
 
 
 def seed_review_ticket(
-    session: Session, number: str, *, client_id: int | None, assignee: str | None, stage: str = "registered",
+    session: Session, number: str, *, client_id: int | None, assignee: str | None, stage: str | None = None,
     status: str = "open", channel: str = "email", native_id: str | None = None, **review: object,
 ) -> Ticket:
     """A ticket at any stage of the review (its review columns as keyword arguments), with the submission
-    it was made from (the reply target of the answers)."""
+    it was made from (the reply target of the answers). By default as routing leaves it: with a manager at
+    primary review, in the queue registered."""
+    stage = stage or ("primary_review" if assignee else "registered")
     ticket = Ticket(
         number=number, client_id=client_id, assignee_login=assignee, queue="subscriber", stage=stage,
         status=status, channel=channel, subject="Нет интернета", text="Третий день нет интернета",

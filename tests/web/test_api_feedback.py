@@ -12,9 +12,9 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from channels.base import Channel, RawSubmission, submission_id_for
-from router.models import ApiRequest
+from router.models import ApiRequest, Delivery, Outbox, Ticket
 from tests.web.conftest import API_TOKEN, connected_broker, last_intake, stream_count
-from tests.web.factories import add_ticket
+from tests.web.factories import REGISTERED_AT, add_ticket
 from workers.app.nats_embedded import EmbeddedNats
 from workers.app.runtime import Database
 from workers.app.settings import ApiToken, Settings
@@ -207,13 +207,28 @@ async def test_submission_status_follows_the_router(api: httpx.AsyncClient, data
     sid = accepted.json()["submission_id"]
     status = await api.get(f"/api/v1/submissions/{sid}")
     assert status.status_code == 200
-    assert status.json() == {"submission_id": sid, "status": "accepted", "ticket_number": None}
+    assert status.json() == {"submission_id": sid, "status": "accepted", "ticket_number": None, "answers": []}
 
     # What the router writes once it has made the ticket.
     await add_ticket(database, "C-2025-000077", client_id=None, assignee=None, submission_id=sid,
                      native_id="lk:status-1")
     status = await api.get(f"/api/v1/submissions/{sid}")
-    assert status.json() == {"submission_id": sid, "status": "registered", "ticket_number": "C-2025-000077"}
+    assert status.json() == {"submission_id": sid, "status": "registered", "ticket_number": "C-2025-000077",
+                             "ticket_status": "open", "answers": []}
+
+    # The personal account has no push channel: the deliver worker publishes each answer in the status
+    # (workers.channels.senders.web_status); a call-back or another channel's delivery is not shown.
+    async with database.sessions() as session:
+        ticket_id = await session.scalar(select(Ticket.id).where(Ticket.number == "C-2025-000077"))
+        for outbox_id, channel, text in ((501, "web", "Здравствуйте! Ответ по претензии."),
+                                         (502, "callback", "Текст для звонка")):
+            session.add(Outbox(id=outbox_id, subject=f"outbound.{channel}", payload={"text": text},
+                               created_at=REGISTERED_AT, ticket_id=ticket_id, attempts=0, sent_at=REGISTERED_AT))
+            session.add(Delivery(outbox_id=outbox_id, ticket_id=ticket_id, channel=channel,
+                                 status="sent" if channel == "web" else "callback", at=REGISTERED_AT))
+        await session.commit()
+    answers = (await api.get(f"/api/v1/submissions/{sid}")).json()["answers"]
+    assert answers == [{"at": REGISTERED_AT.isoformat(), "text": "Здравствуйте! Ответ по претензии."}]
 
     for unknown in (str(uuid.uuid4()), "not-a-uuid"):
         missing = await api.get(f"/api/v1/submissions/{unknown}")

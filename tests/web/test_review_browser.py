@@ -134,7 +134,8 @@ async def test_one_complaint_through_the_whole_review(app: FastAPI, database: Da
             async with signed_in(browser, base, "ivanova") as page:
                 assert number in await page.locator("#my-tickets").inner_text()
                 await page.goto(ticket_url)
-                assert await stage_shown(page) == "Зарегистрирована"
+                # Routed to her as the personal manager: registered, then on to primary review at once.
+                assert await stage_shown(page) == "Первичная обработка"
                 prefilled = await page.locator("#action-acknowledge textarea[name=text]").input_value()
                 assert number in prefilled and "Иванова Мария Сергеевна" in prefilled
                 await act(page, "acknowledge", "Подтвердить приём")

@@ -16,7 +16,13 @@ from router.models import FetchedAttachment, Recommendation, Staff, Ticket, Tick
 from router.passwords import hash_password
 from router.review import perform
 from tests.web.conftest import csrf_of, login
-from tests.web.factories import REGISTERED_AT, seed_review_client, seed_review_staff, seed_review_ticket
+from tests.web.factories import (
+    REGISTERED_AT,
+    add_callback,
+    seed_review_client,
+    seed_review_staff,
+    seed_review_ticket,
+)
 from workers.app.runtime import Database
 
 # SQLite and a real PostgreSQL.
@@ -115,7 +121,8 @@ async def test_the_ticket_page_shows_timeline_notes_and_exactly_the_allowed_form
     await login(web, "m.petrova")
     page = await web.get("/tickets/C-2025-000001")
     timeline = page.text.split('id="timeline"')[1].split("</ol>")[0]
-    assert "Первичная обработка" in timeline and 'class="current" aria-current="step">Зарегистрирована' in timeline
+    assert ('class="passed">Зарегистрирована' in timeline
+            and 'class="current" aria-current="step">Первичная обработка' in timeline)
     assert NOTE in _section(page.text, "notes")
     actions = _section(page.text, "actions")
     for action in ("acknowledge", "answer_unfounded", "comment", "write_to_client"):
@@ -135,7 +142,7 @@ async def test_a_form_post_performs_the_action_and_a_forbidden_one_is_refused(
     early = await web.post("/tickets/C-2025-000001/actions/send_to_department",
                            data={"csrf_token": token, "department": "technical"})
     assert early.status_code == 303  # a Conflict: back to the ticket with the reason
-    assert "недоступно на этапе «Зарегистрирована»" in (await web.get(early.headers["location"])).text
+    assert "Сначала подтвердите клиенту приём претензии" in (await web.get(early.headers["location"])).text
     done = await web.post("/tickets/C-2025-000001/actions/acknowledge",
                           data={"csrf_token": token, "text": "Ваша претензия принята."})
     assert done.status_code == 303 and done.headers["location"] == "/tickets/C-2025-000001"
@@ -264,3 +271,25 @@ async def test_the_pages_fit_a_390_px_screen(app: FastAPI, seeded: dict[str, int
             assert width <= 390, (path, width)
             name = path.strip("/").split("?")[0].replace("/", "-") or "start"
             await page.screenshot(path=ARTIFACTS / f"review-390-{name}.png", full_page=True)
+
+
+async def test_call_backs_are_shown_by_record_access_and_operators_see_all(
+    web: httpx.AsyncClient, seeded: dict[str, int], database: Database
+) -> None:
+    async with database.sessions() as session:
+        ids = dict((await session.execute(select(Ticket.number, Ticket.id))).tuples().all())
+    own = await add_callback(database, ids["C-2025-000001"], 901, phone="+79161110001")  # m.petrova's client
+    other = await add_callback(database, ids["C-2025-000002"], 902, phone="+79161110002")  # m.volkov's client
+    await login(web, "m.volkov")
+    listed = _section((await web.get("/")).text, "callbacks")
+    assert "916 111-00-02" in listed and "916 111-00-01" not in listed
+    page = await web.get("/")
+    refused = await web.post(f"/callbacks/{own.id}/done", data={"csrf_token": csrf_of(page.text)})
+    assert refused.status_code == 403 and "нет доступа" in refused.text
+    done = await web.post(f"/callbacks/{other.id}/done", data={"csrf_token": csrf_of(page.text)})
+    assert done.status_code == 303
+
+    web.cookies.clear()
+    await login(web, "op.anna")  # calling back is the operators' work: every open task, no ticket link
+    listed = _section((await web.get("/")).text, "callbacks")
+    assert "916 111-00-01" in listed and "/tickets/C-2025-000001" not in listed

@@ -31,13 +31,14 @@ def event(native_id: str, channel: Channel, **ids: list[str]) -> ComplaintEvent:
 
 @pytest.fixture
 async def replies(database: Database) -> list[OutboundMessage]:
-    """Acknowledgements of three new tickets: a known client, an unknown caller, an unknown web user."""
+    """Acknowledgements of three new tickets on channels with no way back (post and fax, no preferred
+    contact): a known client, an unknown sender who gave phone numbers, an unknown sender without one."""
     async with database.sessions() as session, session.begin():
         await seed_directory(session)
     events = [
-        event("known", Channel.WEB, emails=[IVANOV.email]),
-        event("caller", Channel.PHONE, phones=["+79160000001", "+79160000002"]),
-        event("anonymous", Channel.WEB, emails=["nobody@example.org"]),
+        event("known", Channel.POST, emails=[IVANOV.email]),
+        event("caller", Channel.FAX, phones=["+79160000001", "+79160000002"]),
+        event("anonymous", Channel.POST, emails=["nobody@example.org"]),
     ]
     await database.run_transaction(lambda s: route_events(s, events, BusinessCalendar(), NOW))
     async with database.sessions() as session:

@@ -104,14 +104,15 @@ async def test_the_reply_carries_exactly_the_threading_headers(
     assert await out.pending() == (0, 0)
 
 
-async def test_a_client_who_prefers_email_gets_the_web_acknowledgement_by_email(
+async def test_a_client_who_prefers_email_gets_the_post_acknowledgement_by_email(
     seeded: Database, js: JetStreamContext, settings: Settings, smtp: SmtpServer
 ) -> None:
     async with seeded.sessions() as session, session.begin():
         await session.execute(update(Client).where(Client.contract_number == IVANOV.contract)
                               .values(preferred_channel="email"))
     out = Outbound(seeded, js, settings, sender(smtp))
-    web = ComplaintEvent(event_id=uuid.uuid4(), submission_id=uuid.uuid4(), channel=Channel.WEB, native_id="w1",
+    # A letter by post has no way back in the gateway: the answer goes to the preferred electronic contact.
+    web = ComplaintEvent(event_id=uuid.uuid4(), submission_id=uuid.uuid4(), channel=Channel.POST, native_id="w1",
                          received_at=NOW, identities=Identities(emails=[IVANOV.email]), text="Жалоба")
     await out.route(web)
     assert await out.deliver(1) == ["sent"]

@@ -11,6 +11,7 @@ from channels.base import RawSubmission
 from channels.phone import parse_phone_form
 from channels.web import parse_feedback
 from normalizer import NormalizerConfig, normalize
+from router.calendar import BusinessCalendar
 from router.models import CallbackTask, Client, Delivery, Outbox, Submission, Ticket, TicketHistory
 from router.timeutil import aware
 from tests.support.directory import IVANOV, SIDOROVA, seed_directory
@@ -60,30 +61,34 @@ async def test_web_submission_becomes_one_ticket_for_the_personal_manager(
 
     ticket = await eventually(lambda: ticket_for(database, str(raw.submission_id)))
     assert ticket.assignee_login == "m.petrova"
-    assert ticket.stage == "registered" and ticket.status == "open"
+    assert ticket.stage == "primary_review" and ticket.status == "open"
     assert ticket.number.startswith(f"C-{datetime.now(UTC).year}-")
     assert aware(ticket.created_at) < aware(ticket.first_response_due) < aware(ticket.resolution_due)
-    assert (aware(ticket.legal_due) - aware(ticket.created_at)).days == 60
+    assert aware(ticket.legal_due) == BusinessCalendar().deadlines(aware(ticket.created_at)).legal
     async with database.sessions() as session:
         client = await session.get(Client, ticket.client_id)
         history = (await session.scalars(select(TicketHistory).where(TicketHistory.ticket_id == ticket.id))).all()
     assert client is not None and client.contract_number == IVANOV.contract
-    assert [h.action for h in history] == ["registered"]
+    assert [h.action for h in history] == ["registered", "primary_review"]
     assert "m.petrova" in (history[0].note or "")
 
-    # The acknowledgement goes out: outbox published, delivered as a call-back task (no preferred contact).
+    # The acknowledgement goes out: outbox published, delivered into the submission's status (the
+    # personal account shows it), not as a call-back task.
     await eventually(lambda: count(database, Delivery, Delivery.ticket_id == ticket.id))
     async with database.sessions() as session:
         outbox = (await session.scalars(select(Outbox).where(Outbox.ticket_id == ticket.id))).all()
         task = await session.scalar(select(CallbackTask).where(CallbackTask.ticket_id == ticket.id))
-    assert {o.subject for o in outbox} == {"outbound.web", "tickets.events.created"}
+        delivery = await session.scalar(select(Delivery).where(Delivery.ticket_id == ticket.id))
+    assert {o.subject for o in outbox} == {"outbound.web", "tickets.events.created", "tickets.events.stage_changed"}
     assert all(o.sent_at is not None for o in outbox)
-    assert task is not None and task.phone == IVANOV.phone
-    assert ticket.number in task.message and "5 рабочих дней" in task.message
+    assert task is None
+    assert delivery is not None and (delivery.channel, delivery.status) == ("web", "sent")
+    [acknowledgement] = [o.payload for o in outbox if o.subject == "outbound.web"]
+    assert ticket.number in acknowledgement["text"] and "5 рабочих дней" in acknowledgement["text"]
 
-    # The TicketEvent for external systems is in the TICKETS stream.
+    # The TicketEvents for external systems (created, stage_changed) are in the TICKETS stream.
     info = await jetstream_of(pipeline.broker).stream_info("TICKETS")
-    assert info.state.messages == 1
+    assert info.state.messages == 2
 
 
 async def test_phone_submission_goes_to_the_deputy_when_the_manager_is_inactive(
@@ -103,6 +108,8 @@ async def test_phone_submission_goes_to_the_deputy_when_the_manager_is_inactive(
         history = await session.scalar(select(TicketHistory).where(TicketHistory.ticket_id == ticket.id))
     assert history is not None and history.actor == "op.anna"
     assert await count(database, Ticket) == 1
+    # The operator read the receipt out on the call: no acknowledgement, so no call-back task for it.
+    assert await count(database, Outbox, Outbox.subject.like("outbound.%")) == 0
 
 
 async def test_unknown_client_goes_to_the_subscriber_department_queue(

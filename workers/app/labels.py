@@ -50,11 +50,14 @@ SHUNT_STAGE_TITLES = {
     "route": "Маршрутизация",
     "relay": "Публикация",
     "deliver": "Доставка ответа",
+    "attachments": "Загрузка вложений",
+    "notify": "Уведомления сотрудникам",
     "sla": "Контроль сроков",
     **shunt_stage_titles(),
 }
 HISTORY_ACTION_TITLES = {
     "registered": "Регистрация",
+    "primary_review": "Передана на первичную обработку",
     "follow_up": "Дополнение от клиента",
     "stage_changed": "Смена этапа",
     "assigned": "Назначение",

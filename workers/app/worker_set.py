@@ -17,11 +17,11 @@ from workers.bus import batching, nats_compat  # noqa: F401 - nats_compat patche
 from workers.bus.consumers import ConsumerSpec, ensure_consumer
 from workers.bus.shunt import jetstream_of
 from workers.bus.streams import OUTBOX_WAKE_SUBJECT
-from workers.stages import attachments, deliver, normalize, relay, route
+from workers.stages import attachments, deliver, normalize, notify, relay, route
 
 log = logging.getLogger("complaints.gateway")
 
-WORKER_NAMES = ("normalize", "route", "relay", "deliver", "attachments")
+WORKER_NAMES = ("normalize", "route", "relay", "deliver", "attachments", "notify")
 def process_groups(settings: Settings) -> list[tuple[str, ...]]:
     """How `complaints up` splits the workers into processes.
 
@@ -29,7 +29,7 @@ def process_groups(settings: Settings) -> list[tuple[str, ...]]:
     deliver) share one process and one connection; on PostgreSQL each worker gets its own process.
     """
     if settings.effective_database_url.startswith("sqlite"):
-        return [("normalize",), ("route", "relay", "deliver", "attachments")]
+        return [("normalize",), ("route", "relay", "deliver", "attachments", "notify")]
     return [(name,) for name in WORKER_NAMES]
 
 
@@ -38,6 +38,7 @@ CONSUMERS: dict[str, ConsumerSpec] = {
     "route": route.SPEC,
     "deliver": deliver.SPEC,
     "attachments": attachments.SPEC,
+    "notify": notify.SPEC,
 }
 
 
@@ -70,6 +71,7 @@ class WorkerSet(Service):
             "route": lambda: route.register(self.broker, runtime, self.database),  # type: ignore[arg-type]
             "deliver": lambda: deliver.register(self.broker, runtime, self.database),  # type: ignore[arg-type]
             "attachments": lambda: attachments.register(self.broker, runtime, self.database),  # type: ignore[arg-type]
+            "notify": lambda: notify.register(self.broker, runtime, self.database),  # type: ignore[arg-type]
         }
         for name in self.names:
             if name in registrars:

@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 
 from channels.base import RawSubmission
 from normalizer.event import ComplaintEvent
-from router.contracts import FetchRequest, OutboundMessage, TicketEvent
+from router.contracts import FetchRequest, OutboundMessage, StaffNotice, TicketEvent
 from workers.bus.shunt import ShuntEnvelope
 from workers.bus.streams import OUTBOX_WAKE_SUBJECT, Streams
 
@@ -65,6 +65,10 @@ PUBLISHED = (
     Published("attachments", FetchRequest,
               "Files a submission referenced on its platform; published by the relay from the outbox for the "
               "attachments stage. Nats-Msg-Id: outbox:<outbox id>."),
+    Published("notices", StaffNotice,
+              "Alerts to staff (disputes, approvals, bounced replies, deadlines), written with the in-app alert; "
+              "published by the relay from the outbox for the notify stage, which emails them when SMTP is "
+              "configured. Nats-Msg-Id: outbox:<outbox id> (also the `outbox_id` field)."),
     Published("shunt", ShuntEnvelope,
               "`*` is the stage (or channel edge) that gave up. Published by a stage after its last attempt "
               "(Nats-Msg-Id: shunt:<origin stream>:<origin sequence>) and by a channel edge for input it cannot "

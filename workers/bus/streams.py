@@ -8,7 +8,7 @@ from faststream.nats import JStream
 from nats.js.api import StorageType
 
 from channels.base import Channel
-from router.outbox import ATTACHMENTS_SUBJECT, OUTBOUND_PREFIX, TICKET_EVENTS_PREFIX
+from router.outbox import ATTACHMENTS_SUBJECT, NOTICES_SUBJECT, OUTBOUND_PREFIX, TICKET_EVENTS_PREFIX
 
 INTAKE_PREFIX = "intake.raw"
 COMPLAINTS_SUBJECT = "complaints.normalized"
@@ -35,9 +35,11 @@ class Streams:
     tickets: JStream
     shunt: JStream
     attachments: JStream
+    notices: JStream
 
     def all(self) -> tuple[JStream, ...]:
-        return (self.intake, self.complaints, self.outbound, self.tickets, self.shunt, self.attachments)
+        return (self.intake, self.complaints, self.outbound, self.tickets, self.shunt, self.attachments,
+                self.notices)
 
 
 def declare_streams(duplicate_window: float, replicas: int = 1) -> Streams:
@@ -61,6 +63,7 @@ def declare_streams(duplicate_window: float, replicas: int = 1) -> Streams:
         # Quarantine is kept until replayed or purged by staff.
         shunt=stream("SHUNT", f"{SHUNT_PREFIX}.*", 3650, "Messages no stage could process, with reason"),
         attachments=stream("ATTACHMENTS", ATTACHMENTS_SUBJECT, 30, "Platform files to fetch into the blob store"),
+        notices=stream("NOTICES", NOTICES_SUBJECT, 30, "Alerts to staff, emailed when SMTP is configured"),
     )
 
 

@@ -7,7 +7,9 @@ from channels.base import Channel
 from normalizer.structured import structured_fields
 from workers.channels.plugin import ChannelPlugin
 
-PHONE = ChannelPlugin(Channel.PHONE, "Телефон", normalizer_step=structured_fields, answers_on_channel=False)
-WEB = ChannelPlugin(Channel.WEB, "Личный кабинет", normalizer_step=structured_fields, answers_on_channel=False)
+PHONE = ChannelPlugin(Channel.PHONE, "Телефон", normalizer_step=structured_fields, answers_on_channel=False,
+                      without_sender="callback")
+WEB = ChannelPlugin(Channel.WEB, "Личный кабинет", normalizer_step=structured_fields, answers_on_channel=False,
+                    without_sender="status")
 POST = ChannelPlugin(Channel.POST, "Почта", answers_on_channel=False)
 FAX = ChannelPlugin(Channel.FAX, "Факс", answers_on_channel=False)

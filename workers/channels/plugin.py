@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from channels.base import Channel
 from normalizer.draft import Draft
@@ -64,8 +64,13 @@ class ChannelPlugin:
     counters: Ref | None = None  # a Counter of the webhook's outcomes, exposed on /metrics
     # SHUNT stages recorded at this channel's edge, with their Russian titles.
     shunt_stages: Mapping[str, str] = field(default_factory=dict)
-    # False: no way back by itself (phone, web, post, fax): answered on the preferred contact or a call-back.
+    # False: no way back by itself (phone, web, post, fax): answered as `without_sender` says.
     answers_on_channel: bool = True
+    # How a reply goes out when the channel has no sender of its own (or it is not configured):
+    # "preferred": the client's preferred electronic contact, else a call-back task;
+    # "callback": always a call-back task (a phone client is called back; the task names the preferred contact);
+    # "status": published in the submission's status, which the personal account shows (web).
+    without_sender: Literal["preferred", "callback", "status"] = "preferred"
 
     @property
     def name(self) -> str:

@@ -70,3 +70,8 @@ def webhook_counters() -> dict[str, Counter[str]]:
 
 def answers_on_channel(channel: str) -> bool:
     return channel in BY_CHANNEL and BY_CHANNEL[Channel(channel)].answers_on_channel
+
+
+def without_sender(channel: str) -> str:
+    """ChannelPlugin.without_sender of a channel ("preferred" for one the registry does not know)."""
+    return BY_CHANNEL[Channel(channel)].without_sender if channel in BY_CHANNEL else "preferred"

@@ -26,7 +26,7 @@ from workers.app.settings import Settings
 from workers.app.worker_set import WORKER_NAMES
 from workers.bus.spec import asyncapi_document, declare_publishers
 from workers.cli import app
-from workers.stages import attachments, deliver, normalize, route
+from workers.stages import attachments, deliver, normalize, notify, route
 
 DEFAULT_OUTPUT = Path("docs")
 ASYNCAPI_FILE = "asyncapi.json"
@@ -70,6 +70,7 @@ def registrars(broker: NatsBroker, runtime: Runtime, database: Database) -> dict
         "route": lambda: route.register(broker, runtime, database),
         "deliver": lambda: deliver.register(broker, runtime, database),
         "attachments": lambda: attachments.register(broker, runtime, database),
+        "notify": lambda: notify.register(broker, runtime, database),
     }
 
 

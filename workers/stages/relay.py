@@ -16,7 +16,7 @@ from sqlalchemy import Text, cast, select, update
 from sqlalchemy.orm import Session
 
 from router.models import Outbox
-from router.outbox import OUTBOUND_PREFIX, payload_to_publish
+from router.outbox import carries_outbox_id, payload_to_publish
 from router.timeutil import utcnow
 from workers.app.runtime import Database
 from workers.bus.batching import Publication, publisher_for
@@ -41,7 +41,7 @@ def _unsent(session: Session, limit: int) -> list[tuple[int, str, str]]:
 
 
 def _body(row_id: int, subject: str, payload: str) -> bytes:
-    if subject.startswith(OUTBOUND_PREFIX + "."):  # the reply carries its outbox id: stamp it in
+    if carries_outbox_id(subject):  # a reply or notice carries its outbox id: stamp it in
         return json.dumps(payload_to_publish(row_id, subject, json.loads(payload)), ensure_ascii=False).encode()
     return payload.encode()
 

@@ -52,9 +52,10 @@ class CallbackSender:
     def record(self, session: Session, replies: Sequence[Reply]) -> list[DeliveryResult]:
         phones = phones_to_call(session, replies)
         now = utcnow()
+        # The client's preferred electronic contact, for the operator to offer a written copy there.
         tasks: list[dict[str, Any]] = [
             {"ticket_id": r.ticket_id, "created_at": now, "phone": phone, "message": r.message.text,
-             "outbox_id": r.message.outbox_id}
+             "outbox_id": r.message.outbox_id, "preferred_channel": r.client.preferred_channel if r.client else None}
             for r, phone in zip(replies, phones, strict=True)
         ]
         if tasks:

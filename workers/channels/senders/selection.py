@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workers.app.settings import Settings
-from workers.channels.registry import PLUGINS, answers_on_channel
+from workers.channels.registry import PLUGINS, answers_on_channel, without_sender
 from workers.channels.senders.base import Contact, PlatformSender, Sender
 from workers.channels.senders.callback import CallbackSender
+from workers.channels.senders.web_status import WebStatusSender
 
 CALLBACK = CallbackSender()
+WEB_STATUS = WebStatusSender()
 
 AnySender = Sender | PlatformSender[Any]
 
@@ -36,6 +38,11 @@ class Senders:
     def for_reply(self, channel: str, client: Contact | None) -> AnySender:
         if answers_on_channel(channel) and channel in self.platform:
             return self.platform[channel]
+        fallback = without_sender(channel)
+        if fallback == "status":
+            return WEB_STATUS
+        if fallback == "callback":
+            return CALLBACK
         preferred = client.preferred_channel if client else None
         if preferred and preferred in self.platform:
             return self.platform[preferred]

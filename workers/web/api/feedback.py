@@ -9,11 +9,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.web import WebFeedback, parse_feedback
-from router.models import ApiRequest, Submission, Ticket
-from router.timeutil import utcnow
+from router.models import ApiRequest, Delivery, Outbox, Submission, Ticket
+from router.timeutil import aware, utcnow
 from workers.bus.publish import IntakeUnavailable, hand_off
+from workers.channels.senders.web_status import CHANNEL as WEB_STATUS_CHANNEL
 from workers.web.api import idempotency
 from workers.web.api.auth import api_caller, require_scope
 from workers.web.api.body import json_object
@@ -81,6 +83,17 @@ async def submit_feedback(
     )
 
 
+async def published_answers(session: AsyncSession, ticket_id: int) -> list[dict[str, str]]:
+    """The replies the deliver worker published in the status (workers.channels.senders.web_status), oldest
+    first: what the personal account shows the client."""
+    rows = await session.execute(
+        select(Delivery.at, Outbox.payload).join(Outbox, Outbox.id == Delivery.outbox_id)
+        .where(Delivery.ticket_id == ticket_id, Delivery.channel == WEB_STATUS_CHANNEL, Delivery.status == "sent")
+        .order_by(Delivery.at, Delivery.id)
+    )
+    return [{"at": aware(at).isoformat(), "text": str(payload.get("text", ""))} for at, payload in rows]
+
+
 def _not_found_submission() -> ApiError:
     return ApiError(404, "Обращение не найдено.", "The submission was not found.")
 
@@ -99,7 +112,11 @@ async def submission_status(
     )
     if mine is None:
         raise _not_found_submission()
-    number = await session.scalar(
-        select(Ticket.number).join(Submission, Submission.ticket_id == Ticket.id).where(Submission.id == sid)
-    )
-    return {"submission_id": sid, "status": "registered" if number else "accepted", "ticket_number": number}
+    ticket = (await session.execute(
+        select(Ticket.id, Ticket.number, Ticket.status).join(Submission, Submission.ticket_id == Ticket.id)
+        .where(Submission.id == sid)
+    )).first()
+    if ticket is None:
+        return {"submission_id": sid, "status": "accepted", "ticket_number": None, "answers": []}
+    return {"submission_id": sid, "status": "registered", "ticket_number": ticket.number,
+            "ticket_status": ticket.status, "answers": await published_answers(session, ticket.id)}

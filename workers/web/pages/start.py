@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy import ColumnElement, and_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.models import CallbackTask, Client, Staff, StaffAlert, Ticket, TicketDecision, TicketHistory
@@ -70,6 +70,12 @@ async def _rows(session: AsyncSession, condition: ColumnElement[bool], now: date
     return sorted(rows, key=lambda r: r.due) if by_deadline else rows
 
 
+def _callbacks_of(staff: Staff, seen: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Calling clients back is the operators' work: they see every task (phone and text, no ticket page);
+    anyone else sees the tasks of the tickets they may open."""
+    return true() if staff.role == "operator" else seen
+
+
 @router.get("/")
 async def dashboard(request: Request, staff: StaffDep, session: SessionDep) -> Response:
     now = utcnow()
@@ -98,7 +104,7 @@ async def dashboard(request: Request, staff: StaffDep, session: SessionDep) -> R
     callbacks = (await session.execute(
         select(CallbackTask, Ticket.number)
         .join(Ticket, Ticket.id == CallbackTask.ticket_id)
-        .where(CallbackTask.done_at.is_(None))
+        .where(CallbackTask.done_at.is_(None), _callbacks_of(staff, seen))
         .order_by(CallbackTask.created_at, CallbackTask.id).limit(LIST_LIMIT)
     )).all()
     alerts = (await session.execute(
@@ -136,6 +142,10 @@ async def callback_done(
     task = await session.get(CallbackTask, task_id)
     if task is None:
         raise PageError(404, "Задача обратного звонка не найдена.")
+    allowed = await session.scalar(select(Ticket.id).where(
+        Ticket.id == task.ticket_id, _callbacks_of(staff, await visible(session, staff, serving_client(request)))))
+    if allowed is None:
+        raise PageError(403, "Эта задача обратного звонка относится к претензии, к которой у вас нет доступа.")
     now = to_utc(utcnow())
     # Conditional update: two operators pressing "done" at once record it once.
     marked = await session.execute(
