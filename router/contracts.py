@@ -45,6 +45,8 @@ class Deadlines(BaseModel):
         default=None, description="when the first response was given (stops the first-response clock)")
     resolved_at: AwareDatetime | None = Field(
         default=None, description="when the final answer was sent (stops the resolution clock)")
+    dispute: AwareDatetime | None = Field(
+        default=None, description="the re-review after the latest dispute (working days from the dispute)")
 
 
 class TicketView(BaseModel):

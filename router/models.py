@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -115,6 +116,9 @@ class Ticket(Base):
     waiting_for_client: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     director_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     review_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # +1 per review after a dispute
+    # The re-review clock of the latest dispute, and when the current wait for the client paused the clocks.
+    dispute_due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Submission(Base):
@@ -321,3 +325,25 @@ class Recommendation(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SlaTimer(Base):
+    """A warning or a breach of one clock of one ticket (router.sla): fired once, by the sla worker.
+
+    The partial index holds only the timers still to fire, ordered by their moment: a tick reads the next
+    due ones without looking at any other ticket."""
+
+    __tablename__ = "sla_timers"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "clock", "level", name="uq_sla_timers_ticket_clock_level"),
+        Index("ix_sla_timers_due", "fire_at", sqlite_where=text("fired_at IS NULL"),
+              postgresql_where=text("fired_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    clock: Mapped[str] = mapped_column(String(16))  # first_response | resolution | legal | dispute
+    level: Mapped[str] = mapped_column(String(8))  # warning | breach
+    fire_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # None: its clock is paused
+    fired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(String(8))  # fired | stopped (the clock had stopped)

@@ -23,7 +23,8 @@ from normalizer.event import ComplaintEvent
 from router.contracts import Clocks
 from router.directory import identity_pairs
 from router.models import CONTENT_ID_MAX, Client, ClientIdentity, SentMessage, Staff, Submission, Ticket
-from router.timeutil import aware
+from router.sla.policy import Clock
+from router.timeutil import aware, to_utc
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,19 @@ class TicketRef:
     resolved_at: datetime | None = None
     waiting_for_client: bool = False
     director_pending: bool = False
+    paused_at: datetime | None = None  # the clocks' pause while waiting for the client (router.sla.pause)
+    dispute_due: datetime | None = None  # the re-review clock of the latest dispute
+
+    def dues(self) -> dict[Clock, datetime]:
+        clocks = self.clocks
+        return {Clock.FIRST_RESPONSE: clocks.first_response_due, Clock.RESOLUTION: clocks.resolution_due,
+                Clock.LEGAL: clocks.legal_due}
+
+    def move(self, dues: dict[Clock, datetime]) -> None:
+        """New due moments of some clocks (after a pause)."""
+        now = self.dues() | dues
+        self.clocks = Clocks(first_response_due=to_utc(now[Clock.FIRST_RESPONSE]),
+                             resolution_due=to_utc(now[Clock.RESOLUTION]), legal_due=to_utc(now[Clock.LEGAL]))
 
 
 @dataclass
@@ -293,7 +307,7 @@ _TICKET_COLUMNS = (
     # for the snapshot of the TicketEvents (the client's contract comes by an outer join)
     Ticket.channel, Ticket.subject, Ticket.text, Ticket.category, Ticket.created_at, Ticket.handler_login,
     Ticket.department, Ticket.acknowledged_at, Ticket.resolved_at, Ticket.waiting_for_client,
-    Ticket.director_pending, Client.contract_number,
+    Ticket.director_pending, Ticket.paused_at, Ticket.dispute_due, Client.contract_number,
 )
 
 
@@ -333,7 +347,8 @@ def _ticket_ref(row: Any) -> TicketRef:
         category=row.category, created_at=aware(row.created_at), handler=row.handler_login,
         department=row.department, acknowledged_at=_aware_or_none(row.acknowledged_at),
         resolved_at=_aware_or_none(row.resolved_at), waiting_for_client=bool(row.waiting_for_client),
-        director_pending=bool(row.director_pending),
+        director_pending=bool(row.director_pending), paused_at=_aware_or_none(row.paused_at),
+        dispute_due=_aware_or_none(row.dispute_due),
     )
 
 

@@ -11,11 +11,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import Table, bindparam, delete, insert, update
 from sqlalchemy.orm import Session
 
 from router.jsontext import json_text_param
-from router.models import ClientIdentity, Delivery, Outbox, SentMessage, StaffAlert, Submission, Ticket, TicketHistory
+from router.models import (
+    ClientIdentity,
+    Delivery,
+    Outbox,
+    SentMessage,
+    SlaTimer,
+    StaffAlert,
+    Submission,
+    Ticket,
+    TicketHistory,
+)
 from router.route_lookup import SentRef, TicketRef
 
 Row = dict[str, Any]
@@ -38,6 +48,8 @@ class BatchRows:
     identities: list[Row] = field(default_factory=list)  # social accounts linked to a client
     assigned: list[tuple[TicketRef, str]] = field(default_factory=list)  # (ticket handed over, its new queue)
     replied: list[TicketRef] = field(default_factory=list)  # tickets whose wait for the client's reply ended
+    timers: list[tuple[TicketRef, Row]] = field(default_factory=list)  # sla_timers of new tickets
+    rescheduled: list[tuple[TicketRef, Row]] = field(default_factory=list)  # timers moved by a resumed pause
 
     def write(self, session: Session) -> None:
         self._insert_tickets(session)
@@ -51,6 +63,7 @@ class BatchRows:
             (insert(_table(TicketHistory)), self.history),
             (insert(_table(Outbox)).values(payload=json_text_param("payload")), self.outbox),
             (insert(_table(StaffAlert)), self.alerts),
+            (insert(_table(SlaTimer)), self.timers),
         )
         if self.identities:
             session.execute(insert(_table(ClientIdentity)), self.identities)
@@ -76,19 +89,37 @@ class BatchRows:
         table = _table(Ticket)
         statement = update(table).where(table.c.id == bindparam("ticket_id")).values(
             status=bindparam("new_status"), stage=bindparam("new_stage"), closed_at=None,
-            reopened_at=bindparam("at"), handler_login=bindparam("new_handler"),
+            reopened_at=bindparam("at"), handler_login=bindparam("new_handler"), dispute_due=bindparam("due"),
+            paused_at=None,
         )
         session.execute(statement, [
-            {"ticket_id": t.id, "new_status": t.status, "new_stage": t.stage, "at": at, "new_handler": t.handler}
+            {"ticket_id": t.id, "new_status": t.status, "new_stage": t.stage, "at": at, "new_handler": t.handler,
+             "due": t.dispute_due}
             for t, at in self.reopened
         ])
+        # A new re-review period: the timers of an earlier dispute make way for this one's (inserted next).
+        timers = _table(SlaTimer)
+        session.execute(delete(timers).where(timers.c.clock == "dispute",
+                                             timers.c.ticket_id.in_([t.id for t, _ in self.reopened])))
 
     def _update_replied(self, session: Session) -> None:
         if not self.replied:
             return
         table = _table(Ticket)
-        statement = update(table).where(table.c.id == bindparam("ticket_id")).values(waiting_for_client=False)
-        session.execute(statement, [{"ticket_id": t.id} for t in self.replied])
+        statement = update(table).where(table.c.id == bindparam("ticket_id")).values(
+            waiting_for_client=False, paused_at=None, first_response_due=bindparam("first"),
+            resolution_due=bindparam("resolution"), legal_due=bindparam("legal"))
+        session.execute(statement, [
+            {"ticket_id": t.id, "first": t.clocks.first_response_due, "resolution": t.clocks.resolution_due,
+             "legal": t.clocks.legal_due} for t in self.replied])
+        if self.rescheduled:
+            timers = _table(SlaTimer)
+            session.execute(
+                update(timers).where(timers.c.ticket_id == bindparam("tid"), timers.c.clock == bindparam("c"),
+                                     timers.c.level == bindparam("lv"), timers.c.fired_at.is_(None))
+                .values(fire_at=bindparam("at")),
+                [{"tid": t.id, "c": row["clock"], "lv": row["level"], "at": row["fire_at"]}
+                 for t, row in self.rescheduled])
 
     def _update_assigned(self, session: Session) -> None:
         if not self.assigned:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
@@ -71,6 +71,10 @@ from router.route_lookup import (
     load_known,
 )
 from router.route_rows import BatchRows, Row
+from router.sla.fire import running
+from router.sla.pause import CLOCK_RESUMED, moved_dues
+from router.sla.policy import Clock, SlaPolicy
+from router.sla.timers import timer_rows
 from router.texts import (
     Signer,
     acknowledgement,
@@ -112,10 +116,11 @@ class RoutingPolicy:
     """Rules of routing that come from the settings."""
 
     dispute_window: timedelta = timedelta(days=30)
+    sla: SlaPolicy = field(default_factory=SlaPolicy)  # the clocks' warnings and pauses (router.sla)
 
     @classmethod
-    def from_days(cls, dispute_window_days: int) -> RoutingPolicy:
-        return cls(dispute_window=timedelta(days=dispute_window_days))
+    def from_days(cls, dispute_window_days: int, sla: SlaPolicy | None = None) -> RoutingPolicy:
+        return cls(dispute_window=timedelta(days=dispute_window_days), sla=sla or SlaPolicy())
 
 
 @dataclass(frozen=True)
@@ -162,10 +167,8 @@ class RoutingBatch:
         self.assigner.prefetch(client.manager_login for client in self.known.clients.values())
         self.numbers = TicketNumbers(session, now.astimezone(calendar.tz).year)
         self.rows = BatchRows()
-
-    @cached_property
-    def deadlines(self) -> Deadlines:
-        return self.calendar.deadlines(self.now)
+        self._deadlines: dict[tuple[datetime, str], Deadlines] = {}
+        self._calendars: dict[str, BusinessCalendar] = {}
 
     def signer(self, login: str | None) -> Signer | None:
         """Who signs a text to the client of a ticket held by `login`: that manager; for a ticket of the
@@ -185,13 +188,28 @@ class RoutingBatch:
         """The active directors, read only when a batch reopens a ticket for a dispute."""
         return active_directors(self.session)
 
-    @cached_property
-    def clocks(self) -> Clocks:
-        return Clocks(
-            first_response_due=to_utc(self.deadlines.first_response),
-            resolution_due=to_utc(self.deadlines.resolution),
-            legal_due=to_utc(self.deadlines.legal),
-        )
+    def registered_at(self, event: ComplaintEvent) -> datetime:
+        """The clocks start when the channel received the submission (an email: the server's arrival
+        time), not when routing ran: a backlog or a replay from quarantine does not start them late. Never
+        in the future (a channel's clock ahead of ours)."""
+        return min(to_utc(event.received_at), self.now)
+
+    def calendar_of(self, queue: str) -> BusinessCalendar:
+        """The working hours the ticket's clocks count in: its department's own, else the company's."""
+        if queue not in self._calendars:
+            self._calendars[queue] = self.calendar.for_department(queue)
+        return self._calendars[queue]
+
+    def deadlines(self, registered: datetime, queue: str) -> Deadlines:
+        key = (registered, queue)
+        if key not in self._deadlines:  # a batch's events often share their receipt moment
+            self._deadlines[key] = self.calendar_of(queue).deadlines(registered)
+        return self._deadlines[key]
+
+    def clocks(self, registered: datetime, queue: str) -> Clocks:
+        deadlines = self.deadlines(registered, queue)
+        return Clocks(first_response_due=to_utc(deadlines.first_response),
+                      resolution_due=to_utc(deadlines.resolution), legal_due=to_utc(deadlines.legal))
 
     def route(self, event: ComplaintEvent) -> RouteResult:
         key = (event.channel.value, event.native_id)
@@ -306,6 +324,11 @@ class RoutingBatch:
         from_stage = ticket.stage
         ticket.status, ticket.stage, ticket.closed_at = "open", Stage.DISPUTE.value, None
         ticket.handler = self.directors[0] if self.directors else None
+        # The re-review clock starts (a new period: the dispute timers of an earlier one are replaced).
+        ticket.dispute_due = to_utc(self.calendar.dispute_review_due(self.now))
+        ticket.paused_at = None
+        self.rows.timers.extend((ticket, row) for row in timer_rows(
+            self.calendar, self.policy.sla, {Clock.DISPUTE: ticket.dispute_due}))
         self.rows.reopened.append((ticket, self.now))
         self._history(ticket, event, "reopened", from_stage, reopened_note(self.policy.dispute_window.days))
         name = self._name(client, event)
@@ -358,11 +381,12 @@ class RoutingBatch:
     ) -> TicketRef:
         assignment = self.assigner.assign(client)
         self.assigner.took(assignment)
+        registered = self.registered_at(event)
         ticket = TicketRef(
             number=self.numbers.next(), client_id=client.id if client else None, assignee=assignment.assignee,
-            stage=Stage.REGISTERED.value, status="open", clocks=self.clocks,
+            stage=Stage.REGISTERED.value, status="open", clocks=self.clocks(registered, assignment.queue),
             contract_number=client.contract_number if client else None, channel=event.channel.value,
-            subject=event.subject, text=event.text, category=event.category, created_at=self.now,
+            subject=event.subject, text=event.text, category=event.category, created_at=registered,
         )
         self.known.tickets[ticket.number] = ticket
         if conversation is not None:
@@ -373,6 +397,9 @@ class RoutingBatch:
         self._history(ticket, event, "registered", None, _registration_note(assignment, parent))
         started = self._start_primary_review(ticket, event)
         row["stage"], row["handler_login"] = ticket.stage, ticket.handler
+        # The clocks' warnings and breaches, fired once each by the sla worker.
+        timers = timer_rows(self.calendar_of(assignment.queue), self.policy.sla, ticket.dues())
+        self.rows.timers.extend((ticket, timer) for timer in timers)
         # One transaction: both events carry the ticket as it stands after it (at primary review).
         self._announce(ticket, event, TicketEventType.CREATED)
         if started:
@@ -382,8 +409,8 @@ class RoutingBatch:
         # A chat account we cannot match to a contract: ask for the contract number.
         ask_contract = client is None and conversation is not None
         self._reply(ticket, event, OutboundKind.ACKNOWLEDGEMENT, acknowledgement(
-            ticket.number, self.deadlines, self.calendar.tz, self._greeting(client, event), ask_contract,
-            self.signer(ticket.assignee)))
+            ticket.number, self.deadlines(registered, assignment.queue), self.calendar.tz,
+            self._greeting(client, event), ask_contract, self.signer(ticket.assignee)))
         return ticket
 
     def _start_primary_review(self, ticket: TicketRef, event: ComplaintEvent) -> bool:
@@ -403,7 +430,7 @@ class RoutingBatch:
             "number": ticket.number, "client_id": ticket.client_id, "assignee_login": ticket.assignee,
             "queue": assignment.queue, "stage": ticket.stage, "status": ticket.status,
             "channel": ticket.channel, "subject": ticket.subject, "text": ticket.text,
-            "category": ticket.category, "created_at": self.now,
+            "category": ticket.category, "created_at": ticket.created_at,
             "first_response_due": ticket.clocks.first_response_due, "resolution_due": ticket.clocks.resolution_due,
             "legal_due": ticket.clocks.legal_due,
             "parent_ticket_id": parent.id if parent else None,
@@ -415,8 +442,24 @@ class RoutingBatch:
             ticket.waiting_for_client = False
             self.rows.replied.append(ticket)
             self._history(ticket, event, CLIENT_REPLIED, ticket.stage, CLIENT_REPLIED_NOTE)
+            self._resume_clocks(ticket, event)
         self._announce(ticket, event, TicketEventType.FOLLOW_UP)
         self._reply(ticket, event, OutboundKind.FOLLOW_UP_RECEIVED, reply)
+
+    def _resume_clocks(self, ticket: TicketRef, event: ComplaintEvent) -> None:
+        """The pause of the wait ends: the pausing clocks' due dates move by the time paused (as
+        router.sla.pause.resume does for the ORM), the follow-up's snapshot already shows them."""
+        if ticket.paused_at is None:
+            return
+        paused_from, ticket.paused_at = ticket.paused_at, None
+        dues = {clock: due for clock, due in ticket.dues().items()
+                if clock in self.policy.sla.pausing and running(ticket, clock)}
+        moved, note = moved_dues(self.calendar, self.policy.sla, dues, paused_from, self.now)
+        ticket.move(moved)
+        self.rows.rescheduled.extend(
+            (ticket, row) for row in timer_rows(self.calendar, self.policy.sla, moved))
+        if note:
+            self._history(ticket, event, CLOCK_RESUMED, ticket.stage, note)
 
     def _history(
         self, ticket: TicketRef, event: ComplaintEvent, action: str, from_stage: str | None, note: str
@@ -477,7 +520,7 @@ def _snapshot(ticket: TicketRef) -> TicketSnapshot:
         director_pending=ticket.director_pending,
         deadlines=TicketDeadlines(first_response=clocks.first_response_due, resolution=clocks.resolution_due,
                                   legal=clocks.legal_due, acknowledged_at=ticket.acknowledged_at,
-                                  resolved_at=ticket.resolved_at),
+                                  resolved_at=ticket.resolved_at, dispute=ticket.dispute_due),
     )
 
 

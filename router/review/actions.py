@@ -16,6 +16,9 @@ from router.review import fields as f
 from router.review.context import ActionContext
 from router.review.errors import Conflict, Forbidden
 from router.review.facts import active_of_role, department_head, first_active, manager
+from router.sla import timers
+from router.sla.pause import CLOCK_PAUSED, CLOCK_RESUMED, pause, resume
+from router.sla.policy import Clock
 from router.texts import decision_answer, dispute_alert, review_acknowledgement
 from router.timeutil import aware, to_utc
 from router.workflow import Stage
@@ -26,6 +29,7 @@ class Step:
     to: Stage | None
     note: str | None
     announced: bool = False  # the handler emitted its own TicketEvent (e.g. assigned)
+    then: tuple[tuple[str, str], ...] = ()  # (action, note) history rows after the action's own (a pause)
 
 
 Handler = Callable[[ActionContext, Any], Step]
@@ -71,8 +75,9 @@ def _decision(ctx: ActionContext, **values: Any) -> TicketDecision:
 def _close(ctx: ActionContext) -> None:
     ticket = ctx.ticket
     ticket.status, ticket.closed_at, ticket.handler_login = "closed", to_utc(ctx.now), None
-    ticket.resolved_at = to_utc(ctx.now)  # the answer stops the resolution clock
-    ticket.waiting_for_client = False
+    if ticket.resolved_at is None:  # the first answer stops the resolution and legal clocks (not a re-answer)
+        ticket.resolved_at = to_utc(ctx.now)
+    ticket.waiting_for_client, ticket.paused_at = False, None
     if ticket.acknowledged_at is None:
         ticket.acknowledged_at = to_utc(ctx.now)
 
@@ -114,7 +119,9 @@ def redirect(ctx: ActionContext, fields: f.DepartmentFields) -> Step:
 def ask_client(ctx: ActionContext, fields: f.TextFields) -> Step:
     text = ctx.send(fields.text)
     ctx.ticket.waiting_for_client = True
-    return Step(None, f"Вопрос клиенту (ожидается ответ):\n{text}")
+    paused = pause(ctx.session, ctx.ticket, ctx.sla, ctx.now)
+    # The pause has its own history row (so has the resume, when the client replies).
+    return Step(None, f"Вопрос клиенту (ожидается ответ):\n{text}", then=((CLOCK_PAUSED, paused),) if paused else ())
 
 
 def conclude(ctx: ActionContext, fields: f.ConcludeFields) -> Step:
@@ -128,12 +135,14 @@ def conclude(ctx: ActionContext, fields: f.ConcludeFields) -> Step:
                                        text=text, status="new", created_at=to_utc(ctx.now),
                                        created_by=ctx.actor.login))
     ticket.handler_login, ticket.waiting_for_client = ticket.assignee_login, False
+    # Concluded without the client's answer: the wait is over, the paused clocks run again (moved on).
+    resumed = resume(ctx.session, ticket, ctx.calendar, ctx.sla, ctx.now)
     note = f"Причины: {fields.causes}\nВыводы: {fields.conclusion}"
     if fields.recommendations:
         note += "\nРекомендации: " + "; ".join(fields.recommendations)
     if fields.culprits_measures:
         note += f"\nМеры в отношении виновных (на согласовании генерального директора): {fields.culprits_measures}"
-    return Step(Stage.PROPOSAL, note)
+    return Step(Stage.PROPOSAL, note, then=((CLOCK_RESUMED, resumed),) if resumed else ())
 
 
 def _subscriber_head(ctx: ActionContext) -> str | None:
@@ -227,6 +236,10 @@ def dispute(ctx: ActionContext, fields: f.NoteFields) -> Step:
     ticket.status, ticket.closed_at, ticket.reopened_at = "open", None, to_utc(ctx.now)
     directors = active_of_role(ctx.session, "director")
     ticket.handler_login = directors[0].login if directors else None
+    # The re-review clock starts (as routing does for a client's dispute reply).
+    due = ctx.calendar.dispute_review_due(ctx.now)
+    ticket.dispute_due = to_utc(due)
+    timers.start(ctx.session, ctx.calendar, ctx.sla, ticket.id, {Clock.DISPUTE: due})
     for director in directors:
         ctx.alert(director.login, DISPUTE_ALERT, dispute_alert(ticket.number, ctx.actor.name))
     return Step(Stage.DISPUTE, f"Клиент оспаривает решение: {fields.note}")

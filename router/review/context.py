@@ -4,7 +4,7 @@ caller's session, so they commit (or roll back) together with the ticket's chang
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from router.alerts import staff_notice
+from router.calendar import BusinessCalendar
 from router.contracts import (
     Clocks,
     Deadlines,
@@ -25,6 +26,7 @@ from router.contracts import (
 from router.models import Client, Staff, StaffAlert, Submission, Ticket, TicketHistory
 from router.outbox import NOTICES_SUBJECT, OUTBOX_ID_BY_RELAY, add_outbox, outbound_subject, ticket_event_subject
 from router.review.access import TicketFacts
+from router.sla.policy import SlaPolicy
 from router.texts import Signer, greeting_name, staff_letter
 from router.timeutil import aware, to_utc
 from router.workflow import Stage
@@ -41,6 +43,8 @@ class ActionContext:
     now: datetime
     tz: ZoneInfo
     via: str | None = None
+    calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
+    sla: SlaPolicy = field(default_factory=SlaPolicy)
 
     @property
     def signer(self) -> Signer:
@@ -115,7 +119,7 @@ def snapshot(session: Session, ticket: Ticket) -> TicketSnapshot:
         director_pending=bool(ticket.director_pending),
         deadlines=Deadlines(
             first_response=aware(ticket.first_response_due), resolution=aware(ticket.resolution_due),
-            legal=aware(ticket.legal_due),
+            legal=aware(ticket.legal_due), dispute=aware(ticket.dispute_due) if ticket.dispute_due else None,
             acknowledged_at=aware(ticket.acknowledged_at) if ticket.acknowledged_at is not None else None,
             resolved_at=aware(ticket.resolved_at) if ticket.resolved_at is not None else None,
         ),

@@ -130,7 +130,11 @@ async def test_the_whole_process_with_a_dispute(database: Database) -> None:
                                             "closed", "dispute", "decision", "informing", "closed"]
 
     history = await read(database, TicketHistory)
-    assert [h.action for h in history] == [a for _, a, _, _ in steps]
+    expected = [a for _, a, _, _ in steps]
+    # The question pauses the resolution clock and the reply resumes it, each with a history row.
+    expected.insert(expected.index("ask_client") + 1, "clock_paused")
+    expected.insert(expected.index("client_replied") + 1, "clock_resumed")
+    assert [h.action for h in history] == expected
     assert {h.to_stage for h in history} == set(Stage) - {Stage.REGISTERED}
     assert "пересмотренному решению" in (history[-1].note or "")
     [alert] = [a for a in await read(database, StaffAlert) if a.kind == "dispute"]

@@ -29,7 +29,7 @@ VK_USER = "555"
 
 SNAPSHOT_KEYS = {"number", "client", "assignee", "handler", "department", "stage", "status", "channel", "category",
                  "subject", "text", "created_at", "waiting_for_client", "director_pending", "deadlines"}
-DEADLINE_KEYS = {"first_response", "resolution", "legal", "acknowledged_at", "resolved_at"}
+DEADLINE_KEYS = {"first_response", "resolution", "legal", "acknowledged_at", "resolved_at", "dispute"}
 
 
 def message(text: str, *, at: datetime = NOW, contracts: list[str] | None = None,
@@ -58,7 +58,7 @@ def expected(ticket: Ticket, client: Client | None) -> dict[str, Any]:
         "deadlines": {
             "first_response": aware(ticket.first_response_due), "resolution": aware(ticket.resolution_due),
             "legal": aware(ticket.legal_due), "acknowledged_at": when(ticket.acknowledged_at),
-            "resolved_at": when(ticket.resolved_at),
+            "resolved_at": when(ticket.resolved_at), "dispute": when(ticket.dispute_due),
         },
     }
 

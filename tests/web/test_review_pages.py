@@ -277,7 +277,7 @@ async def test_call_backs_are_shown_by_record_access_and_operators_see_all(
     web: httpx.AsyncClient, seeded: dict[str, int], database: Database
 ) -> None:
     async with database.sessions() as session:
-        ids = dict((await session.execute(select(Ticket.number, Ticket.id))).tuples().all())
+        ids = {number: ticket_id for number, ticket_id in await session.execute(select(Ticket.number, Ticket.id))}
     own = await add_callback(database, ids["C-2025-000001"], 901, phone="+79161110001")  # m.petrova's client
     other = await add_callback(database, ids["C-2025-000002"], 902, phone="+79161110002")  # m.volkov's client
     await login(web, "m.volkov")

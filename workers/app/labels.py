@@ -89,6 +89,10 @@ HISTORY_ACTION_TITLES = {
     "comment": "Внутренний комментарий",
     "write_to_client": "Сообщение клиенту",
     "reassign": "Передана другому менеджеру",
+    "clock_paused": "Срок приостановлен",
+    "clock_resumed": "Срок возобновлён",
+    "sla_warning": "Предупреждение о сроке",
+    "sla_breach": "Нарушение срока: эскалация",
 }
 RECOMMENDATION_STATUS_TITLES = {"new": "Новая", "in_progress": "В работе", "done": "Выполнена"}
 DELIVERY_STATUS_TITLES = {
@@ -130,6 +134,8 @@ def actor_title(actor: str | None, names: Mapping[str, str]) -> str:
         return names[actor]
     if actor == "client":
         return "Клиент"
+    if actor == "sla":
+        return "Контроль сроков"
     kind, sep, code = actor.partition(":")
     if sep and kind == "channel":
         return f"Канал «{title(CHANNEL_TITLES, code)}»"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, time, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
@@ -25,6 +25,7 @@ from channels.ok.config import OkConfig
 from channels.telegram.config import TelegramConfig
 from channels.vk.config import VkConfig
 from router.calendar import DISPUTE_REVIEW_WORKING_DAYS, BusinessCalendar, WorkingHours
+from router.sla.policy import Clock, SlaPolicy
 from router.store import sqlite_url
 
 ApiClientName = Annotated[str, StringConstraints(min_length=1, max_length=64)]  # ApiRequest.api_client
@@ -126,6 +127,20 @@ class Settings(BaseSettings):
     dispute_review_working_days: int = Field(
         default=DISPUTE_REVIEW_WORKING_DAYS, ge=1, description="Working days to re-review a disputed ticket"
     )
+    # The sla worker: warnings before each clock's due moment, and which clocks pause while waiting for
+    # the client (router.sla.policy).
+    sla_first_response_warning_hours: float = Field(
+        default=2.0, gt=0, description="Working hours before the first response is due that its warning fires")
+    sla_resolution_warning_days: int = Field(
+        default=1, ge=0, description="Working days before the resolution is due that its warning fires")
+    sla_legal_warning_days: int = Field(
+        default=10, ge=0, description="Calendar days before the legal limit that the director is warned")
+    sla_dispute_warning_days: int = Field(
+        default=1, ge=0, description="Working days before the re-review of a dispute is due that its warning fires")
+    sla_pause_while_waiting: list[Clock] = Field(
+        default=[Clock.RESOLUTION],
+        description="Clocks that stop while the ticket waits for the client's reply (ask_client)")
+    sla_tick_seconds: float = Field(default=30.0, gt=0, description="How often the sla worker looks for due timers")
     max_deliver: int = Field(default=5, ge=1)
     retry_backoff: list[float] = Field(default=[1.0, 5.0, 30.0, 120.0], description="seconds between attempts")
     ack_wait: float = 60.0
@@ -202,6 +217,16 @@ class Settings(BaseSettings):
             shortened_removed=frozenset(self.shortened_days_removed),
             department_hours=self.department_hours,
             dispute_review_days=self.dispute_review_working_days,
+        )
+
+    @cached_property
+    def sla_policy(self) -> SlaPolicy:
+        return SlaPolicy(
+            first_response_warning=timedelta(hours=self.sla_first_response_warning_hours),
+            resolution_warning_days=self.sla_resolution_warning_days,
+            legal_warning=timedelta(days=self.sla_legal_warning_days),
+            dispute_warning_days=self.sla_dispute_warning_days,
+            pausing=frozenset(self.sla_pause_while_waiting),
         )
 
     def backoff_for(self, attempt: int) -> float:

@@ -17,11 +17,11 @@ from workers.bus import batching, nats_compat  # noqa: F401 - nats_compat patche
 from workers.bus.consumers import ConsumerSpec, ensure_consumer
 from workers.bus.shunt import jetstream_of
 from workers.bus.streams import OUTBOX_WAKE_SUBJECT
-from workers.stages import attachments, deliver, normalize, notify, relay, route
+from workers.stages import attachments, deliver, normalize, notify, relay, route, sla
 
 log = logging.getLogger("complaints.gateway")
 
-WORKER_NAMES = ("normalize", "route", "relay", "deliver", "attachments", "notify")
+WORKER_NAMES = ("normalize", "route", "relay", "deliver", "attachments", "notify", "sla")
 def process_groups(settings: Settings) -> list[tuple[str, ...]]:
     """How `complaints up` splits the workers into processes.
 
@@ -29,7 +29,7 @@ def process_groups(settings: Settings) -> list[tuple[str, ...]]:
     deliver) share one process and one connection; on PostgreSQL each worker gets its own process.
     """
     if settings.effective_database_url.startswith("sqlite"):
-        return [("normalize",), ("route", "relay", "deliver", "attachments", "notify")]
+        return [("normalize",), ("route", "relay", "deliver", "attachments", "notify", "sla")]
     return [(name,) for name in WORKER_NAMES]
 
 
@@ -85,6 +85,9 @@ class WorkerSet(Service):
         await self.broker.start()
         if "relay" in self.names:
             await self._start_relay()
+        if "sla" in self.names:
+            assert self.database is not None
+            self._tasks.append(asyncio.create_task(sla.sla_forever(self.database, self.settings, self._stop)))
         log.info("workers running: %s", ", ".join(self.names))
 
     async def _start_relay(self) -> None:

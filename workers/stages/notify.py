@@ -41,6 +41,8 @@ KIND_TITLES = {
     "dispute": "Оспаривание решения",
     "approval_needed": "Решение ждёт согласования",
     "reply_bounced": "Ответ клиенту не доставлен",
+    "sla_warning": "Приближается срок",
+    "sla_escalation": "Нарушен срок",
 }
 
 

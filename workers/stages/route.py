@@ -30,7 +30,7 @@ async def route_messages(
     messages: list[Msg], database: Database, runtime: Runtime, settler: Settler
 ) -> list[RouteResult]:
     calendar = runtime.settings.calendar
-    policy = RoutingPolicy.from_days(runtime.settings.dispute_window_days)
+    policy = RoutingPolicy.from_days(runtime.settings.dispute_window_days, runtime.settings.sla_policy)
 
     def handle(session: Session, events: Sequence[ComplaintEvent]) -> list[RouteResult]:
         return route_events(session, events, calendar, utcnow(), policy)

@@ -80,6 +80,7 @@ def to_contract(
             legal=aware(ticket.legal_due),
             acknowledged_at=_aware_or_none(ticket.acknowledged_at),
             resolved_at=_aware_or_none(ticket.resolved_at),
+            dispute=_aware_or_none(ticket.dispute_due),
         ),
         waiting_for_client=bool(ticket.waiting_for_client),
         director_pending=bool(ticket.director_pending),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy import select
@@ -143,10 +142,11 @@ async def act_on_ticket(
     fields = await _action_fields(request, action)
     # Free the request's connection (and, on SQLite, its read snapshot) before the write transaction.
     await session.rollback()
-    tz = ZoneInfo(settings.timezone)
+    calendar, sla = settings.calendar, settings.sla_policy
     now = utcnow()
     try:
-        await database.run_transaction(lambda s: perform(s, number, login, action, fields, now, via, tz=tz))
+        await database.run_transaction(lambda s: perform(s, number, login, action, fields, now, via,
+                                                         tz=calendar.tz, calendar=calendar, sla=sla))
     except ReviewError as error:
         raise _review_error(error) from None
     except (SQLAlchemyError, OSError):

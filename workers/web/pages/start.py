@@ -4,8 +4,9 @@ unassigned queue with an assign form, call-back tasks. Every list holds only tic
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -15,10 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.models import CallbackTask, Client, Staff, StaffAlert, Ticket, TicketDecision, TicketHistory
 from router.review.visibility import visible
-from router.timeutil import aware, to_utc, utcnow
+from router.timeutil import to_utc, utcnow
+from workers.app.settings import Settings
 from workers.web.auth import StaffDep, current_staff, safe_next
+from workers.web.clock_view import ClockView, nearest
 from workers.web.csrf import verify_csrf
-from workers.web.deps import SessionDep
+from workers.web.deps import SessionDep, SettingsDep
 from workers.web.errors import PageError
 from workers.web.pages.access import serving_client
 from workers.web.templating import flash, render
@@ -36,37 +39,26 @@ TICKETS_WITH_CLIENTS = select(Ticket, Client.name).outerjoin(Client, Client.id =
 class Row:
     ticket: Ticket
     client_name: str | None
-    due: datetime
-    due_title: str
-    left: str
-    overdue: bool
+    clock: ClockView  # the running clock nearest its due moment (workers.web.clock_view.nearest)
+
+    @property
+    def due(self) -> datetime:
+        return self.clock.due
 
 
-def _duration(delta: timedelta) -> str:
-    minutes = int(abs(delta).total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    if days:
-        return f"{days} дн. {hours} ч"
-    return f"{hours} ч {minutes} мин" if hours else f"{minutes} мин"
+ClockOf = Callable[[Ticket], ClockView]
 
 
-def row_of(ticket: Ticket, client_name: str | None, now: datetime) -> Row:
-    """The clock that runs now: the first response until acknowledged, then the resolution."""
-    if ticket.acknowledged_at is None and ticket.stage in ("registered", "primary_review"):
-        due, title = aware(ticket.first_response_due), "первичная обработка"
-    else:
-        due, title = aware(ticket.resolution_due), "рассмотрение"
-    delta = due - now
-    left = f"осталось {_duration(delta)}" if delta.total_seconds() >= 0 else f"просрочено на {_duration(delta)}"
-    return Row(ticket, client_name, due, title, left, delta.total_seconds() < 0)
+def clock_of(settings: Settings, now: datetime) -> ClockOf:
+    """The queue row's clock of a ticket, in the company's working time at `now`."""
+    return lambda ticket: nearest(ticket, settings.calendar, settings.sla_policy, now)
 
 
-async def _rows(session: AsyncSession, condition: ColumnElement[bool], now: datetime,
+async def _rows(session: AsyncSession, condition: ColumnElement[bool], clock: ClockOf,
                 by_deadline: bool = True) -> list[Row]:
     found = (await session.execute(
         TICKETS_WITH_CLIENTS.where(condition).order_by(Ticket.created_at, Ticket.id).limit(LIST_LIMIT))).all()
-    rows = [row_of(ticket, name, now) for ticket, name in found]
+    rows = [Row(ticket, name, clock(ticket)) for ticket, name in found]
     return sorted(rows, key=lambda r: r.due) if by_deadline else rows
 
 
@@ -77,27 +69,27 @@ def _callbacks_of(staff: Staff, seen: ColumnElement[bool]) -> ColumnElement[bool
 
 
 @router.get("/")
-async def dashboard(request: Request, staff: StaffDep, session: SessionDep) -> Response:
-    now = utcnow()
+async def dashboard(request: Request, staff: StaffDep, session: SessionDep, settings: SettingsDep) -> Response:
+    clock = clock_of(settings, utcnow())
     seen = await visible(session, staff, serving_client(request))
     is_open = Ticket.status == "open"
     absent = [] if staff.role != "manager" else list(await session.scalars(
         select(Staff.login).where(Staff.deputy_login == staff.login, Staff.active.is_(False))))
-    mine = await _rows(session, and_(Ticket.assignee_login.in_([staff.login, *absent]), is_open, seen), now)
+    mine = await _rows(session, and_(Ticket.assignee_login.in_([staff.login, *absent]), is_open, seen), clock)
     lists: dict[str, list[Row]] = {}
     if staff.role == "department_head":
         lists["department"] = await _rows(session, and_(
-            Ticket.stage == "deep_review", Ticket.department == staff.department, seen), now)
+            Ticket.stage == "deep_review", Ticket.department == staff.department, seen), clock)
     if staff.role in ("subscriber_head", "admin"):
-        lists["decision"] = await _rows(session, and_(Ticket.stage == "decision", seen), now)
+        lists["decision"] = await _rows(session, and_(Ticket.stage == "decision", seen), clock)
     if staff.role in ("director", "admin"):
-        lists["disputes"] = await _rows(session, and_(Ticket.stage == "dispute", seen), now)
-        lists["approvals"] = await _rows(session, and_(Ticket.director_pending.is_(True), is_open, seen), now)
+        lists["disputes"] = await _rows(session, and_(Ticket.stage == "dispute", seen), clock)
+        lists["approvals"] = await _rows(session, and_(Ticket.director_pending.is_(True), is_open, seen), clock)
         pending = select(TicketDecision.ticket_id).where(
             TicketDecision.culprits_measures.is_not(None), TicketDecision.measures_approved_at.is_(None))
-        lists["measures"] = await _rows(session, and_(Ticket.id.in_(pending), seen), now)
+        lists["measures"] = await _rows(session, and_(Ticket.id.in_(pending), seen), clock)
     show_queue = staff.role in ("manager", "subscriber_head", "director", "admin")
-    queue = await _rows(session, and_(Ticket.assignee_login.is_(None), is_open, seen), now,
+    queue = await _rows(session, and_(Ticket.assignee_login.is_(None), is_open, seen), clock,
                         by_deadline=False) if show_queue else []
     managers = list(await session.scalars(
         select(Staff).where(Staff.role == "manager", Staff.active.is_(True)).order_by(Staff.name)))

@@ -37,8 +37,9 @@ from router.timeutil import aware, utcnow
 from router.workflow import STAGE_TITLES_RU, Stage
 from workers.app import labels
 from workers.web.auth import StaffDep, current_staff, safe_next
+from workers.web.clock_view import clock_views
 from workers.web.csrf import verify_csrf
-from workers.web.deps import DatabaseDep, SessionDep
+from workers.web.deps import DatabaseDep, SessionDep, settings_of
 from workers.web.errors import PageError
 from workers.web.pages.access import directory, humanize, require_view, serving_client
 from workers.web.pages.forms import FIELD_WIDGETS, ActionForm, fields_of, parse
@@ -174,13 +175,15 @@ async def ticket_page_response(
     forms = [] if operator else await _forms(session, request, staff, ticket, facts, posted)
     managers = sorted((p for p in people.values() if p.role == "manager" and p.active), key=lambda p: p.name)
     departments = sorted({p.department for p in people.values() if p.role == "department_head" and p.active})
+    settings = settings_of(request)
+    clocks = clock_views(ticket, settings.calendar, settings.sla_policy, utcnow())
     return render(request, "ticket.html", {
         "ticket": ticket, "client": client, "history": history, "notes": notes, "names": names,
         "assignee": people.get(ticket.assignee_login or ""), "handler": people.get(ticket.handler_login or ""),
         "deliveries": deliveries, "callbacks": callbacks, "submissions": submissions, "others": others,
         "parent": parent, "sent": sent, "alerts": alerts, "files": files, "operator": operator,
         "timeline": _timeline(ticket, seen), "conversation": await _conversation(session, ticket),
-        "forms": forms, "managers": managers, "departments": departments, "action_error": error,
+        "forms": forms, "clocks": clocks, "managers": managers, "departments": departments, "action_error": error,
         "client_phones": [i.value for i in client.identities if i.kind == "phone"] if client else [],
     }, status_code=status_code)
 
@@ -205,10 +208,11 @@ async def ticket_action(
     # End the read before the write transaction (SQLite: one writer, no reader held); the rows stay loaded.
     await session.close()
     back = safe_next(next) if next else f"/tickets/{ticket.number}"
-    tz = request.app.state.settings.calendar.tz
+    settings = request.app.state.settings
+    calendar, sla = settings.calendar, settings.sla_policy
     try:
-        await database.run_transaction(
-            lambda s: perform(s, ticket.number, staff.login, action, fields, utcnow(), tz=tz))
+        await database.run_transaction(lambda s: perform(s, ticket.number, staff.login, action, fields, utcnow(),
+                                                         tz=calendar.tz, calendar=calendar, sla=sla))
     except Forbidden as error:
         raise PageError(403, error.error) from None
     except NotFound as error:
