@@ -22,9 +22,10 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 
 # ---- runtime -----------------------------------------------------------------------------------------
 FROM python:3.11-slim
-# Tesseract with Russian data: OCR of letters and faxes (post / fax channels).
+# Tesseract with Russian data: OCR of letters and faxes (post / fax channels); DejaVu: the Cyrillic
+# fonts embedded in answers by letter.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-rus \
+    && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-rus fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --create-home --home-dir /var/lib/complaints complaints
 COPY --from=build /opt/venv /opt/venv

@@ -16,6 +16,8 @@ from channels.email.config import EmailLimits
 # The first group, if any, is the number itself.
 DEFAULT_CONTRACT_PATTERN = re.compile(r"(?:договор\w*|contract)\s*(?:№|N|#|no\.?)?\s*(\d{2}-\d{6})", re.I)
 DEFAULT_ACCOUNT_PATTERN = re.compile(r"(?:лицев\w*\s+сч[её]т\w*|л/с|ЛС|account)\s*(?:№|N|#)?\s*(\d{8,12})", re.I)
+# A scan whose mean OCR confidence (0-100) is below this always goes to verification by a person.
+DEFAULT_SCAN_LOW_CONFIDENCE = 70.0
 
 
 class NormalizerSettings(Protocol):
@@ -42,6 +44,8 @@ class NormalizerConfig:
     email_limits: EmailLimits = field(default_factory=EmailLimits)
     # Lower-cased sender addresses of fax-to-email gateways; an entry "@domain" matches the whole domain.
     fax_senders: frozenset[str] = frozenset()
+    # Mean OCR confidence (0-100) below which a scanned letter needs verification (normalizer.scan).
+    scan_low_confidence: float = DEFAULT_SCAN_LOW_CONFIDENCE
 
     def __post_init__(self) -> None:
         # Any iterable of addresses is accepted, in any case; kept as a lower-cased frozenset.
@@ -57,6 +61,7 @@ class NormalizerConfig:
         account_pattern: str | None = None,
         email_limits: EmailLimits | None = None,
         fax_senders: Iterable[str] = (),
+        scan_low_confidence: float = DEFAULT_SCAN_LOW_CONFIDENCE,
     ) -> NormalizerConfig:
         """Patterns as settings give them (case-insensitive regular expressions; unset: the defaults)."""
         return cls(
@@ -64,10 +69,14 @@ class NormalizerConfig:
             account_pattern=re.compile(account_pattern, re.I) if account_pattern else DEFAULT_ACCOUNT_PATTERN,
             email_limits=email_limits if email_limits is not None else EmailLimits(),
             fax_senders=frozenset(fax_senders),
+            scan_low_confidence=scan_low_confidence,
         )
 
     @classmethod
     def from_settings(cls, settings: NormalizerSettings) -> NormalizerConfig:
-        """COMPLAINTS_CONTRACT_PATTERN / _ACCOUNT_PATTERN, _EMAIL_LIMITS and _FAX_GATEWAY_SENDERS."""
+        """COMPLAINTS_CONTRACT_PATTERN / _ACCOUNT_PATTERN, _EMAIL_LIMITS, _FAX_GATEWAY_SENDERS and
+        _SCAN_LOW_CONFIDENCE (read when the settings have it: not part of NormalizerSettings yet)."""
+        low = getattr(settings, "scan_low_confidence", DEFAULT_SCAN_LOW_CONFIDENCE)
         return cls.from_options(settings.contract_pattern, settings.account_pattern, settings.email_limits,
-                                settings.fax_gateway_senders)
+                                settings.fax_gateway_senders,
+                                float(low) if low is not None else DEFAULT_SCAN_LOW_CONFIDENCE)

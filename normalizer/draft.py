@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from channels.base import RawSubmission
 from channels.blobs import BlobStore
 from normalizer.config import NormalizerConfig
-from normalizer.event import Attachment, ComplaintEvent, Identities, RemoteAttachment, ReplyTarget
+from normalizer.event import Attachment, ComplaintEvent, Identities, RemoteAttachment, ReplyTarget, ScanFacts
 
 EVENT_NAMESPACE = uuid.UUID("0b7d2a9e-52f4-4c61-8d0e-0c0ffee00002")
 
@@ -34,6 +34,9 @@ class Draft:
     category: str | None = None
     demands: list[str] = field(default_factory=list)
     language: str = "ru"
+    # A scanned letter (post, fax): the mean OCR confidence (None for a PDF text layer) and its facts.
+    ocr_confidence: float | None = None
+    scan: ScanFacts | None = None
 
     def to_event(self) -> ComplaintEvent:
         raw = self.raw
@@ -55,6 +58,8 @@ class Draft:
             auto_kind=self.auto_kind,
             reply_to=self.reply_to,
             content_id=self.content_id,
+            ocr_confidence=self.ocr_confidence,
+            scan=self.scan,
             category=self.category,
             demands=self.demands,
             language=self.language,

@@ -74,6 +74,38 @@ class ReplyTarget(BaseModel):
     subject: str | None = None
 
 
+class ScanFields(BaseModel):
+    """What the normalizer read out of a scanned letter (hints: an OCR'd number is verified by the router)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sender_name: str | None = None
+    contract: str | None = None
+    account: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    date: str | None = None
+    claim_what: str | None = None
+    claim_amount: str | None = None
+    claim_where: str | None = None
+    claim_grounds: str | None = None
+    claim_demand: str | None = None
+
+
+class ScanFacts(BaseModel):
+    """A scanned letter's OCR facts (channels post and fax, normalizer.scan)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mean_confidence: float | None = Field(default=None, ge=0, le=100, description="None: a PDF text layer")
+    text_layer: bool = False
+    fields: ScanFields = Field(default_factory=ScanFields)
+    needs_verification: bool = Field(description="A person checks the client before the ticket proceeds")
+    reasons: list[str] = Field(default_factory=list, description="Why it needs verification (Russian)")
+    blob_key: str = Field(description="The original scan in the blob store")
+    page_keys: list[str] = Field(default_factory=list, description="The pages as PNG, for the verify page")
+
+
 class ComplaintEvent(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     SCHEMA_VERSION: ClassVar[int] = 1
@@ -102,6 +134,7 @@ class ComplaintEvent(BaseModel):
         default=None, description="Channel-level identity of the content (email Message-ID): a second dedup key"
     )
     ocr_confidence: float | None = None
+    scan: ScanFacts | None = Field(default=None, description="A scanned letter's OCR facts (post and fax)")
     category: str | None = None
     demands: list[str] = Field(default_factory=list)
     language: str = "ru"

@@ -327,6 +327,27 @@ class Recommendation(Base):
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class ScanReview(Base):
+    """A scanned letter whose sender the machine could not confirm: it waits in «Проверка скана» until a
+    person picks (or corrects) the client; then the ticket goes on to the personal manager (router.scan_review)."""
+
+    __tablename__ = "scan_reviews"
+    __table_args__ = (Index("ix_scan_reviews_status", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | confirmed
+    mean_confidence: Mapped[float | None] = mapped_column()
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # normalizer's ScanFields
+    candidates: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # router.scan_match, best first
+    page_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
+    blob_key: Mapped[str] = mapped_column(String(80))
+    confirmed_by: Mapped[str | None] = mapped_column(String(64))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class SlaTimer(Base):
     """A warning or a breach of one clock of one ticket (router.sla): fired once, by the sla worker.
 
@@ -347,3 +368,23 @@ class SlaTimer(Base):
     fire_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # None: its clock is paused
     fired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     outcome: Mapped[str | None] = mapped_column(String(8))  # fired | stopped (the clock had stopped)
+
+
+class OutgoingLetter(Base):
+    """A reply with no electronic way back, rendered as a letter (PDF in the blob store) for the post room,
+    who mark it sent (idempotent on the outbox id, like the deliveries)."""
+
+    __tablename__ = "outgoing_letters"
+    __table_args__ = (Index("ix_outgoing_letters_status", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    outbox_id: Mapped[int] = mapped_column(Integer, unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recipient: Mapped[str] = mapped_column(String(300))
+    address: Mapped[str] = mapped_column(Text)
+    blob_key: Mapped[str] = mapped_column(String(80))
+    pages: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_by: Mapped[str | None] = mapped_column(String(64))

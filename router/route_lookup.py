@@ -291,6 +291,11 @@ def active_directors(session: Session) -> list[str]:
                                 .order_by(Staff.login)))
 
 
+def clients_by_id(session: Session, ids: Iterable[int]) -> dict[int, ClientInfo]:
+    """Clients by id (a scan's client, confirmed by router.scan_review rather than by an identity)."""
+    return _clients(session, ids)
+
+
 def _clients(session: Session, ids: Iterable[int]) -> dict[int, ClientInfo]:
     wanted = set(ids)
     if not wanted:

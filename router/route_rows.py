@@ -19,6 +19,7 @@ from router.models import (
     ClientIdentity,
     Delivery,
     Outbox,
+    ScanReview,
     SentMessage,
     SlaTimer,
     StaffAlert,
@@ -50,6 +51,7 @@ class BatchRows:
     replied: list[TicketRef] = field(default_factory=list)  # tickets whose wait for the client's reply ended
     timers: list[tuple[TicketRef, Row]] = field(default_factory=list)  # sla_timers of new tickets
     rescheduled: list[tuple[TicketRef, Row]] = field(default_factory=list)  # timers moved by a resumed pause
+    scan_reviews: list[tuple[TicketRef, Row]] = field(default_factory=list)  # scans a person must confirm
 
     def write(self, session: Session) -> None:
         self._insert_tickets(session)
@@ -64,6 +66,7 @@ class BatchRows:
             (insert(_table(Outbox)).values(payload=json_text_param("payload")), self.outbox),
             (insert(_table(StaffAlert)), self.alerts),
             (insert(_table(SlaTimer)), self.timers),
+            (insert(_table(ScanReview)), self.scan_reviews),
         )
         if self.identities:
             session.execute(insert(_table(ClientIdentity)), self.identities)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cached_property
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -65,12 +66,14 @@ from router.route_lookup import (
     SentRef,
     TicketRef,
     active_directors,
+    clients_by_id,
     content_key,
     conversation_key,
     first_subscriber_head,
     load_known,
 )
 from router.route_rows import BatchRows, Row
+from router.scan_review import assess as assess_scan
 from router.sla.fire import running
 from router.sla.pause import CLOCK_RESUMED, moved_dues
 from router.sla.policy import Clock, SlaPolicy
@@ -221,6 +224,11 @@ class RoutingBatch:
             self.known.seen_content.add(content)
 
         client = self.known.client_of(event)
+        review: dict[str, Any] | None = None
+        if event.scan is not None:  # an OCR'd number is a hint: the client comes from router.scan_review
+            assessment = assess_scan(self.session, event, self.now)
+            client = self.client_by_id(assessment.client_id) if assessment.client_id is not None else None
+            review = assessment.review
         if event.auto_generated:
             return self._robot(event, client)
         conversation = conversation_key(event)
@@ -250,9 +258,14 @@ class RoutingBatch:
             self._submission(event, client, None)
             return RouteResult(Outcome.RECORDED)
 
-        ticket = self._create_ticket(event, client, parent=referenced, conversation=conversation)
+        ticket = self._create_ticket(event, client, parent=referenced, conversation=conversation, review=review)
         self._submission(event, client, ticket)
         return RouteResult(Outcome.CREATED, ticket.number, ticket.assignee)
+
+    def client_by_id(self, client_id: int) -> ClientInfo | None:
+        if client_id not in self.known.clients:
+            self.known.clients.update(clients_by_id(self.session, {client_id}))
+        return self.known.clients.get(client_id)
 
     def _open_chat_ticket(self, conversation: str | None) -> TicketRef | None:
         """The newest open ticket of the chat (a later message there continues it)."""
@@ -377,7 +390,7 @@ class RoutingBatch:
 
     def _create_ticket(
         self, event: ComplaintEvent, client: ClientInfo | None, parent: TicketRef | None,
-        conversation: str | None = None,
+        conversation: str | None = None, review: dict[str, Any] | None = None,
     ) -> TicketRef:
         assignment = self.assigner.assign(client)
         self.assigner.took(assignment)
@@ -406,6 +419,9 @@ class RoutingBatch:
             self._announce(ticket, event, TicketEventType.STAGE_CHANGED)
         if event.channel.value in RECEIPT_GIVEN_ON_INTAKE:
             return ticket  # the operator read the receipt out on the call: no call-back task for it
+        if review is not None:  # «Проверка скана»: nothing goes to a sender nobody has confirmed yet
+            self.rows.scan_reviews.append((ticket, review))
+            return ticket
         # A chat account we cannot match to a contract: ask for the contract number.
         ask_contract = client is None and conversation is not None
         self._reply(ticket, event, OutboundKind.ACKNOWLEDGEMENT, acknowledgement(

@@ -1,6 +1,6 @@
 """Which way an answer goes when the client's channel has no sender of its own (ChannelPlugin.without_sender):
 phone: always a call-back task naming the preferred contact; web: the submission's status; post and fax:
-the preferred electronic contact, else a call-back."""
+the preferred electronic contact, else a letter for the post room (a call-back where no letter sender is set)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from workers.channels.senders.base import Contact, DeliveryResult
+from workers.channels.senders.base import Contact, DeliveryResult, Reply
 from workers.channels.senders.selection import CALLBACK, WEB_STATUS, Senders
 
 
@@ -46,3 +46,33 @@ def test_the_way_back_of_each_channel(channel: str, client: Contact | None, expe
     senders = Senders({"email": email})  # type: ignore[dict-item]
     chosen = senders.for_reply(channel, client)
     assert chosen is {"callback": CALLBACK, "status": WEB_STATUS, "email": email}[expected]
+
+
+class RecordingLetters:
+    """Stands in for the letter sender (workers.channels.senders.letter.LetterSender)."""
+
+    channel = "letter"
+
+    def record(self, session: Any, replies: Sequence[Reply]) -> list[DeliveryResult]:
+        return [DeliveryResult("letter", "letter") for _ in replies]
+
+
+@pytest.mark.parametrize(("channel", "client", "expected"), [
+    ("post", Contact(2, None), "letter"),  # no electronic contact: a letter by post
+    ("fax", Contact(2, None), "letter"),
+    ("post", None, "letter"),  # the sender then says there is no address to write to
+    ("post", Contact(3, "telegram"), "letter"),  # a preferred platform that is not configured
+    ("post", PREFERS_EMAIL, "email"),
+    ("fax", PREFERS_EMAIL, "email"),
+    ("phone", Contact(2, None), "callback"),  # a phone client is still called back
+    ("web", None, "status"),
+    ("email", None, "email"),
+])
+def test_post_and_fax_go_by_letter_when_a_letter_sender_is_configured(
+    channel: str, client: Contact | None, expected: str
+) -> None:
+    email = RecordingPlatform()
+    letters = RecordingLetters()
+    senders = Senders({"email": email}, letters)  # type: ignore[dict-item]
+    chosen = senders.for_reply(channel, client)
+    assert chosen is {"callback": CALLBACK, "status": WEB_STATUS, "email": email, "letter": letters}[expected]

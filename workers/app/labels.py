@@ -93,6 +93,8 @@ HISTORY_ACTION_TITLES = {
     "clock_resumed": "Срок возобновлён",
     "sla_warning": "Предупреждение о сроке",
     "sla_breach": "Нарушение срока: эскалация",
+    "scan_verified": "Отправитель скана подтверждён",
+    "letter_sent": "Письмо отправлено по почте",
 }
 RECOMMENDATION_STATUS_TITLES = {"new": "Новая", "in_progress": "В работе", "done": "Выполнена"}
 DELIVERY_STATUS_TITLES = {
@@ -101,6 +103,7 @@ DELIVERY_STATUS_TITLES = {
     "failed": "Ошибка",
     "suppressed": "Не отправлено (лимит автоответов)",
     "uncertain": "Неизвестно, доставлено ли (проверьте вручную)",
+    "letter": "Письмо (почта)",
 }
 ATTACHMENT_STATUS_TITLES = {"fetched": "Получен", "failed": "Не получен", "refused": "Не загружался (чужой адрес)"}
 SENT_MESSAGE_STATUS_TITLES = {"sent": "Отправлено", "failed": "Ошибка", "bounced": "Возврат (не доставлено)"}

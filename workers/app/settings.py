@@ -22,11 +22,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from channels.blobs import FileBlobStore
 from channels.email.config import EmailLimits, MailboxConfig, SmtpConfig
 from channels.ok.config import OkConfig
+from channels.scan.config import ScanConfig
 from channels.telegram.config import TelegramConfig
 from channels.vk.config import VkConfig
 from router.calendar import DISPUTE_REVIEW_WORKING_DAYS, BusinessCalendar, WorkingHours
 from router.sla.policy import Clock, SlaPolicy
 from router.store import sqlite_url
+from workers.letters.config import LetterheadConfig
 
 ApiClientName = Annotated[str, StringConstraints(min_length=1, max_length=64)]  # ApiRequest.api_client
 ApiScope = Literal["feedback", "tickets:read", "tickets:act"]
@@ -164,6 +166,15 @@ class Settings(BaseSettings):
     fax_gateway_senders: list[str] = Field(
         default_factory=list, description="Sender addresses of fax-to-email gateways (handed to the scan channel)"
     )
+    # Scanned post and fax
+    scan: ScanConfig = Field(default_factory=ScanConfig, description="JSON settings of the scan channel (OCR)")
+    letterhead: LetterheadConfig = Field(
+        default_factory=LetterheadConfig, description="JSON letterhead and requisites of answers by letter")
+
+    @property
+    def scan_low_confidence(self) -> float:
+        """Mean OCR word confidence under which a scan always goes to «Проверка скана» (the normalizer's)."""
+        return self.scan.low_confidence
 
     @field_validator("api_tokens", mode="before")
     @classmethod

@@ -1,5 +1,5 @@
 """Channels with no upper part of their own: the phone form and the personal account's REST feedback are
-pages and API routes of the web app; post and fax are registered by staff until the scan channel comes."""
+pages and API routes of the web app (post and fax: workers.channels.scan)."""
 
 from __future__ import annotations
 
@@ -11,5 +11,3 @@ PHONE = ChannelPlugin(Channel.PHONE, "Телефон", normalizer_step=structure
                       without_sender="callback")
 WEB = ChannelPlugin(Channel.WEB, "Личный кабинет", normalizer_step=structured_fields, answers_on_channel=False,
                     without_sender="status")
-POST = ChannelPlugin(Channel.POST, "Почта", answers_on_channel=False)
-FAX = ChannelPlugin(Channel.FAX, "Факс", answers_on_channel=False)

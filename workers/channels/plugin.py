@@ -69,8 +69,10 @@ class ChannelPlugin:
     # How a reply goes out when the channel has no sender of its own (or it is not configured):
     # "preferred": the client's preferred electronic contact, else a call-back task;
     # "callback": always a call-back task (a phone client is called back; the task names the preferred contact);
-    # "status": published in the submission's status, which the personal account shows (web).
-    without_sender: Literal["preferred", "callback", "status"] = "preferred"
+    # "status": published in the submission's status, which the personal account shows (web);
+    # "letter": the client's preferred electronic contact, else a letter queued for the post room (post, fax;
+    #   a call-back task where no letter sender is configured).
+    without_sender: Literal["preferred", "callback", "status", "letter"] = "preferred"
 
     @property
     def name(self) -> str:

@@ -16,13 +16,14 @@ from workers.channels import builtin
 from workers.channels.email.plugin import EMAIL
 from workers.channels.ok.plugin import OK
 from workers.channels.plugin import ChannelPlugin, NormalizerStep
+from workers.channels.scan.plugin import FAX, POST
 from workers.channels.telegram.plugin import TELEGRAM
 from workers.channels.vk.plugin import VK
 
 if TYPE_CHECKING:
     from workers.app.settings import Settings
 
-PLUGINS: tuple[ChannelPlugin, ...] = (EMAIL, VK, OK, TELEGRAM, builtin.PHONE, builtin.WEB, builtin.POST, builtin.FAX)
+PLUGINS: tuple[ChannelPlugin, ...] = (EMAIL, VK, OK, TELEGRAM, builtin.PHONE, builtin.WEB, POST, FAX)
 BY_CHANNEL: Mapping[Channel, ChannelPlugin] = {plugin.channel: plugin for plugin in PLUGINS}
 INTAKE_NAMES: tuple[str, ...] = tuple(plugin.name for plugin in PLUGINS if plugin.intake is not None)
 

@@ -23,6 +23,9 @@ from router.contracts import OutboundMessage, TicketEvent, TicketView
 from workers.app.settings import Settings
 from workers.channels.registry import normalizer_steps
 from workers.cli import app
+from workers.cli.scan_tool import normalize_scan
+
+SCAN = "scan"  # `--channel scan`: a scanned letter's file, through OCR
 
 CONTRACTS: dict[str, type[BaseModel]] = {
     "RawSubmission": RawSubmission,
@@ -115,15 +118,27 @@ def submission_from_file(file: Path, channel: Channel | None, api_client: str, o
 @app.command("normalize")
 def normalize_file(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="JSON-файл или письмо .eml"),
-    channel: Channel | None = typer.Option(
-        None, "--channel", "-c", case_sensitive=False, help="Канал; обязателен для данных канала без конверта"
+    channel_name: str | None = typer.Option(
+        None, "--channel", "-c", help="Канал (или scan для скана письма: PDF, TIFF, PNG, JPEG); обязателен для "
+        "данных канала без конверта"
     ),
     api_client: str = typer.Option("cli", help="Владелец токена для web (часть native id)"),
     operator: str | None = typer.Option(None, help="Логин оператора для phone"),
 ) -> None:
     """Показать ComplaintEvent, в который нормализатор превратит файл / normalize a submission file."""
     # The same patterns, caps and fax gateways as the normalize worker, and the same channel steps.
-    config = NormalizerConfig.from_settings(Settings())
+    settings = Settings()
+    if channel_name is not None and channel_name.lower() == SCAN:
+        try:
+            typer.echo(json.dumps(normalize_scan(file, settings), ensure_ascii=False, indent=2))
+        except BadSubmission as exc:
+            raise _fail(f"скан не может быть обработан / bad scan: {exc}") from None
+        return
+    try:
+        channel = Channel(channel_name.lower()) if channel_name is not None else None
+    except ValueError:
+        raise _fail(f"нет канала «{channel_name}»; есть: {', '.join(c.value for c in Channel)}, {SCAN}") from None
+    config = NormalizerConfig.from_settings(settings)
     blobs = MemoryBlobStore()  # raw mail and attachments stay in memory: nothing is written
     try:
         if is_raw_mail(file, channel):

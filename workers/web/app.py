@@ -22,9 +22,12 @@ from workers.web.api import feedback as api
 from workers.web.api import schema
 from workers.web.api import tickets as api_tickets
 from workers.web.errors import install_error_handlers
+from workers.web.pages import letters as letter_pages
 from workers.web.pages import phone as phone_pages
 from workers.web.pages import quarantine as quarantine_pages
 from workers.web.pages import review as review_pages
+from workers.web.pages import scan_upload as scan_upload_pages
+from workers.web.pages import scans as scan_pages
 from workers.web.pages import start as operator_pages
 from workers.web.pages import submission as submission_pages
 from workers.web.pages import ticket as tickets_pages
@@ -94,7 +97,9 @@ def create_app(settings: Settings, database: Database | None = None, broker: Nat
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (health, auth, api, api_tickets, operator_pages, phone_pages, submission_pages,
-                   tickets_pages, review_pages, quarantine_pages, schema, metrics):
+                   tickets_pages, review_pages, quarantine_pages, letter_pages,
+                   scan_upload_pages, scan_pages,  # /scans/upload before /scans/{number}
+                   schema, metrics):
         app.include_router(module.router)
     for router in webhook_routers():
         app.include_router(router)

@@ -18,6 +18,7 @@ from workers.app.service import ChannelProcess
 from workers.bus.publish import publish_to_intake
 from workers.bus.shunt import record_at_edge
 from workers.channels.email.plugin import INTAKE_STAGE
+from workers.channels.scan.fax_intake import hand_faxes_to_scan
 
 log = logging.getLogger("complaints.email")
 
@@ -46,7 +47,9 @@ class EmailProcess(ChannelProcess):
         checkpoints = await PositionStore.open(js, CHECKPOINTS, settings.stream_replicas)
 
         async def publish(raw: RawSubmission) -> PubAck:
-            return await publish_mail(js, raw)
+            # A fax gateway's mail: its fax files go to the scan channel instead (workers.channels.scan).
+            faxes = await hand_faxes_to_scan(js, settings, raw)
+            return faxes if faxes is not None else await publish_mail(js, raw)
 
         async def quarantine(mail: UnreadableMail) -> PubAck:
             return await record_unreadable(js, mail)

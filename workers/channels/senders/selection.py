@@ -1,10 +1,12 @@
 """Which sender answers a reply: the channel's own platform sender, else the client's preferred contact,
-else a call-back task. The platform senders come from the settings through the channel registry, so the
-selection is built at worker start: `Senders.from_settings(settings)`.
+else a letter by post (post and fax, when a letter sender is configured) or a call-back task. The platform
+senders come from the settings through the channel registry, so the selection is built at worker start:
+`Senders.from_settings(settings)`.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +14,12 @@ from workers.app.settings import Settings
 from workers.channels.registry import PLUGINS, answers_on_channel, without_sender
 from workers.channels.senders.base import Contact, PlatformSender, Sender
 from workers.channels.senders.callback import CallbackSender
+from workers.channels.senders.letter import LetterSender
 from workers.channels.senders.web_status import WebStatusSender
+from workers.letters.config import LetterheadConfig
+from workers.letters.render import FontsMissing, register_fonts
+
+log = logging.getLogger("complaints.deliver")
 
 CALLBACK = CallbackSender()
 WEB_STATUS = WebStatusSender()
@@ -23,6 +30,7 @@ AnySender = Sender | PlatformSender[Any]
 @dataclass
 class Senders:
     platform: dict[str, PlatformSender[Any]] = field(default_factory=dict)
+    letter: Sender | None = None  # a letter for the post room (without it, a call-back task)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Senders:
@@ -33,7 +41,7 @@ class Senders:
             sender = plugin.sender.load()(settings)
             if sender is not None:
                 platform[plugin.name] = sender
-        return cls(platform)
+        return cls(platform, _letter_sender(settings))
 
     def for_reply(self, channel: str, client: Contact | None) -> AnySender:
         if answers_on_channel(channel) and channel in self.platform:
@@ -46,10 +54,23 @@ class Senders:
         preferred = client.preferred_channel if client else None
         if preferred and preferred in self.platform:
             return self.platform[preferred]
+        if fallback == "letter" and self.letter is not None:
+            return self.letter
         return CALLBACK
 
 
-# Without settings (tests of the store-only path): no platform sender, every reply is a call-back.
+def _letter_sender(settings: Settings) -> LetterSender | None:
+    """Letters need the DejaVu fonts (Cyrillic, embedded): without them post and fax fall back to call-backs."""
+    try:
+        register_fonts()
+    except FontsMissing as exc:
+        log.error("letters by post are off, post and fax replies become call-backs: %s", exc)
+        return None
+    letterhead = getattr(settings, "letterhead", None) or LetterheadConfig()
+    return LetterSender(settings.blobs, letterhead, settings.calendar.tz)
+
+
+# Without settings (tests of the store-only path): no platform sender, no letters: every reply is a call-back.
 NO_PLATFORMS = Senders()
 
 

@@ -1,0 +1,92 @@
+"""The post room's upload of a scanned letter: the file, the envelope's sender and the date received. The
+body is read only after the staff member is known, and capped while it streams; the scan is OCR'd and
+handed to INTAKE like the watched folder's files (then it is a submission with a status page)."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import date
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import UploadFile
+
+from channels.base import BadSubmission, Channel
+from channels.scan.submission import scan_submission
+from router.timeutil import utcnow
+from workers.bus.publish import IntakeUnavailable, hand_off
+from workers.web.auth import StaffDep, current_staff
+from workers.web.csrf import FIELD, SESSION_KEY
+from workers.web.deps import BrokerDep
+from workers.web.errors import PageError
+from workers.web.templating import render
+
+router = APIRouter(dependencies=[Depends(current_staff)])
+POST_ROOM = frozenset({"operator", "admin"})
+FORM_OVERHEAD = 64 * 1024  # the text fields and multipart boundaries beside the file
+
+
+def _allowed(staff: StaffDep) -> None:
+    if staff.role not in POST_ROOM:
+        raise PageError(403, "Принимать письма может почтовое отделение (операторы).")
+
+
+async def _capped_form(request: Request, limit: int) -> dict[str, object]:
+    """The multipart form, refused (413) as soon as the body streams past `limit`."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise PageError(413, f"Файл слишком большой: не больше {limit // (1024 * 1024)} МБ.")
+    data = bytes(body)
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": data, "more_body": False}
+
+    form = await Request(request.scope, receive).form(max_files=1, max_fields=10)
+    return dict(form.items())
+
+
+@router.get("/scans/upload")
+async def upload_form(request: Request, staff: StaffDep) -> Response:
+    _allowed(staff)
+    return render(request, "scan_upload.html", {"today": utcnow().date().isoformat()})
+
+
+@router.post("/scans/upload")
+async def upload_scan(request: Request, staff: StaffDep, broker: BrokerDep) -> Response:
+    _allowed(staff)
+    settings = request.app.state.settings
+    form = await _capped_form(request, settings.scan.max_bytes + FORM_OVERHEAD)
+    sent, expected = form.get(FIELD), request.session.get(SESSION_KEY)
+    if not isinstance(sent, str) or not isinstance(expected, str) or not hmac.compare_digest(sent, expected):
+        raise PageError(403, "Форма устарела или отправлена не из приложения. Обновите страницу.")
+    upload, errors = form.get("file"), []
+    sender = str(form.get("envelope_sender") or "").strip()[:500] or None
+    channel = Channel.FAX if form.get("channel") == "fax" else Channel.POST
+    try:
+        received = date.fromisoformat(str(form.get("received_date") or "")) if form.get("received_date") else None
+    except ValueError:
+        received, errors = None, ["Дата получения указана неверно."]
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        errors.append("Выберите файл скана (PDF, TIFF, PNG или JPEG).")
+    if errors:
+        return render(request, "scan_upload.html", {"errors": errors, "today": utcnow().date().isoformat()},
+                      status_code=422)
+    assert isinstance(upload, UploadFile)
+    data = await upload.read()
+    try:
+        raw = await scan_submission(settings.blobs, data, source="upload", filename=upload.filename or "scan",
+                                    received_at=utcnow(), channel=channel, envelope_sender=sender,
+                                    received_date=received, operator_id=staff.login, config=settings.scan)
+    except BadSubmission as exc:
+        return render(request, "scan_upload.html", {"errors": [f"Скан не принят: {exc}"],
+                                                    "today": utcnow().date().isoformat()}, status_code=422)
+    try:
+        await hand_off(broker, raw)
+    except IntakeUnavailable:
+        return render(request, "scan_upload.html", {
+            "errors": ["Письмо НЕ принято: очередь приёма временно недоступна. Загрузите его ещё раз через минуту "
+                       "— повторная загрузка того же файла не создаст дубль."],
+            "today": utcnow().date().isoformat()}, status_code=503)
+    return RedirectResponse(f"/submissions/{raw.submission_id}", status_code=303)
