@@ -23,6 +23,10 @@ class Identities(BaseModel):
     contract_numbers: list[str] = Field(default_factory=list)
     account_numbers: list[str] = Field(default_factory=list)
     client_id: int | None = Field(default=None, description="Set when staff picked the client (phone)")
+    verified_phones: list[str] = Field(
+        default_factory=list,
+        description="E.164 numbers the platform proved are the sender's own (a Telegram contact card of the "
+                    "sender's account): only these may link an unknown chat account to a client")
 
     # (directory kind, field): most specific first, since a contract number names a client and a shared
     # phone may not. The kinds are the values of router.models.ClientIdentity.kind.

@@ -6,11 +6,14 @@ import re
 
 import phonenumbers
 
+from normalizer.invisible import strip_invisible
+
 DEFAULT_REGION = "RU"
 
 
 def to_e164(value: str | None, region: str = DEFAULT_REGION) -> str | None:
     """A valid number in E.164, or None."""
+    value = strip_invisible(value) if value else value
     if not value:
         return None
     try:
@@ -42,6 +45,7 @@ def _matched(text: str, region: str) -> list[str]:
 
 def phones_in_text(text: str, region: str = DEFAULT_REGION) -> list[str]:
     found: list[str] = []
+    text = strip_invisible(text)
     if not _MAYBE_PHONE.search(text):
         return found  # most texts have no number at all
     # Each distinct run once (a quoted mail repeats its numbers); a run that is not one number as a

@@ -14,7 +14,7 @@ from normalizer.event import ReplyTarget
 from normalizer.phones import to_e164
 
 CONTACT_CATEGORY = "contact"
-MAX_TEXT = 20_000  # a Telegram message is at most 4096 characters; bounds a forged one
+MAX_TEXT = 200_000  # a Telegram message is at most 4096 characters; bounds a forged one (cut visibly later)
 
 
 def telegram_message(draft: Draft) -> None:
@@ -90,6 +90,7 @@ def _contact(draft: Draft, contact: dict[str, Any], user_id: int, has_text: bool
     if phone is None:
         return "[клиент поделился номером телефона, но номер не распознан]"
     add_unique(draft.identities.phones, phone)
+    add_unique(draft.identities.verified_phones, phone)  # the card's user_id is the sender's own
     if not has_text:
         draft.category = CONTACT_CATEGORY
     return f"Клиент поделился своим номером телефона: {phone}"

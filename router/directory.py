@@ -13,13 +13,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from normalizer.event import Identities
+from normalizer.invisible import strip_invisible
 from normalizer.phones import to_e164
 from router.models import Client, ClientIdentity, Staff
 
 
 def identity_pairs(identities: Identities) -> list[tuple[str, str]]:
-    """(kind, value) of every identity, most specific first (Identities.KINDS)."""
-    return identities.pairs()
+    """(kind, value) of every identity, most specific first (Identities.KINDS); zero-width and bidi control
+    characters are never part of an identifier (an event normalised before they were stripped still matches)."""
+    plain = ((kind, strip_invisible(value).strip()) for kind, value in identities.pairs())
+    return list(dict.fromkeys((kind, value) for kind, value in plain if value))
 
 
 def find_client_by_identities(session: Session, identities: Identities) -> Client | None:
@@ -48,7 +51,7 @@ async def resolve_client(session: AsyncSession, identities: Identities) -> Clien
 
 async def find_clients(session: AsyncSession, query: str, limit: int = 20) -> list[Client]:
     """Operator search: by phone (any format), contract or account number, or part of the name."""
-    query = query.strip()
+    query = strip_invisible(query).strip()
     if not query:
         return []
     values = {query, query.lower()}

@@ -85,6 +85,8 @@ from router.texts import (
     dispute_alert,
     follow_up_received,
     greeting_name,
+    identity_claim_received,
+    identity_claimed_note,
     identity_linked_note,
     identity_linked_received,
     reopened_note,
@@ -102,6 +104,7 @@ CONTACT_CATEGORY = "contact"  # a shared phone number, not a complaint by itself
 # Channels whose receipt was given at intake (the call-centre operator read it out): no acknowledgement.
 RECEIPT_GIVEN_ON_INTAKE = frozenset({"phone"})
 PRIMARY_REVIEW_NOTE = "Первичная обработка: персональный менеджер"
+IDENTITY_CLAIMED = "identity_claimed"
 
 
 class Outcome(StrEnum):
@@ -229,6 +232,10 @@ class RoutingBatch:
             assessment = assess_scan(self.session, event, self.now)
             client = self.client_by_id(assessment.client_id) if assessment.client_id is not None else None
             review = assessment.review
+        claimed: ClientInfo | None = None
+        if client is not None and self._unverified_chat_claim(event, client):
+            # A typed number is a claim, not proof: the account gets nothing of the client's until verified.
+            claimed, client = client, None
         if event.auto_generated:
             return self._robot(event, client)
         conversation = conversation_key(event)
@@ -251,14 +258,20 @@ class RoutingBatch:
             self._submission(event, client, chat_ticket)
             signer = self.signer(chat_ticket.assignee)
             reply = (identity_linked_received(chat_ticket.number, self._greeting(client, event), signer) if linked
+                     else identity_claim_received(chat_ticket.number, event.display_name, signer) if claimed
                      else follow_up_received(chat_ticket.number, self._greeting(client, event), signer))
             self._follow_up(chat_ticket, event, reply)
+            if claimed is not None:
+                self._record_claim(chat_ticket, event, claimed)
             return RouteResult(Outcome.FOLLOW_UP, chat_ticket.number, chat_ticket.assignee)
         if event.category == CONTACT_CATEGORY and referenced is None:
             self._submission(event, client, None)
             return RouteResult(Outcome.RECORDED)
 
-        ticket = self._create_ticket(event, client, parent=referenced, conversation=conversation, review=review)
+        ticket = self._create_ticket(event, client, parent=referenced, conversation=conversation, review=review,
+                                     claimed=claimed is not None)
+        if claimed is not None:
+            self._record_claim(ticket, event, claimed)
         self._submission(event, client, ticket)
         return RouteResult(Outcome.CREATED, ticket.number, ticket.assignee)
 
@@ -271,6 +284,21 @@ class RoutingBatch:
         """The newest open ticket of the chat (a later message there continues it)."""
         open_tickets = [t for t in self.known.conversations.get(conversation or "", []) if t.status == "open"]
         return open_tickets[-1] if open_tickets else None
+
+    def _unverified_chat_claim(self, event: ComplaintEvent, client: ClientInfo) -> bool:
+        """A chat account the directory does not know, whose message names a client's number: only a number
+        the platform proved is the sender's own (Identities.verified_phones) identifies the client."""
+        if event.channel not in CHAT_CHANNELS:
+            return False
+        account = [pair for pair in self.known.pairs[event.event_id] if pair[0] in CHAT_CHANNELS]
+        if any(pair in self.known.identities for pair in account):
+            return False  # a known account: the directory says whose it is
+        proven = {self.known.identities.get(("phone", phone)) for phone in event.identities.verified_phones}
+        return client.id not in proven
+
+    def _record_claim(self, ticket: TicketRef, event: ComplaintEvent, claimed: ClientInfo) -> None:
+        """The ticket stays in the queue, marked for staff: who the account says it is."""
+        self._history(ticket, event, IDENTITY_CLAIMED, ticket.stage, identity_claimed_note(claimed.contract_number))
 
     def _link_social_account(self, event: ComplaintEvent, client: ClientInfo | None, conversation: str | None) -> bool:
         """A social account the directory does not know, in a message that named a client's contract or
@@ -390,7 +418,7 @@ class RoutingBatch:
 
     def _create_ticket(
         self, event: ComplaintEvent, client: ClientInfo | None, parent: TicketRef | None,
-        conversation: str | None = None, review: dict[str, Any] | None = None,
+        conversation: str | None = None, review: dict[str, Any] | None = None, claimed: bool = False,
     ) -> TicketRef:
         assignment = self.assigner.assign(client)
         self.assigner.took(assignment)
@@ -422,11 +450,12 @@ class RoutingBatch:
         if review is not None:  # «Проверка скана»: nothing goes to a sender nobody has confirmed yet
             self.rows.scan_reviews.append((ticket, review))
             return ticket
-        # A chat account we cannot match to a contract: ask for the contract number.
+        # A chat account we cannot match to a contract: ask for the contract number (or, when it named one,
+        # say that it will be verified first: nothing of the client's goes to an unverified account).
         ask_contract = client is None and conversation is not None
         self._reply(ticket, event, OutboundKind.ACKNOWLEDGEMENT, acknowledgement(
             ticket.number, self.deadlines(registered, assignment.queue), self.calendar.tz,
-            self._greeting(client, event), ask_contract, self.signer(ticket.assignee)))
+            self._greeting(client, event), ask_contract, self.signer(ticket.assignee), claimed=claimed))
         return ticket
 
     def _start_primary_review(self, ticket: TicketRef, event: ComplaintEvent) -> bool:

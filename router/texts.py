@@ -77,14 +77,21 @@ def decision_answer(number: str, founded: bool, conclusion: str, re_reviewed: bo
     return f"{head}\n{verdict}\n\n{conclusion}"
 
 
+VERIFY_FIRST = ("Чтобы защитить данные клиентов, мы ничего не сообщаем о договоре, пока не убедимся, что "
+                "этот аккаунт принадлежит владельцу договора: специалист проверит это и свяжется с вами. "
+                "Проверка пройдёт сразу, если поделиться своим номером кнопкой «Поделиться контактом».")
+
+
 def acknowledgement(
     number: str, deadlines: Deadlines, tz: ZoneInfo, name: str | None, ask_contract: bool = False,
-    signer: Signer | None = None,
+    signer: Signer | None = None, claimed: bool = False,
 ) -> str:
     who = "Персональный менеджер" if not ask_contract else "Специалист абонентского отдела"
     ask = (
+        f"{VERIFY_FIRST}\n\n" if claimed else
         "Мы не нашли ваш договор по этому аккаунту. Пожалуйста, пришлите номер договора "
-        "(или номер телефона, на который он оформлен) — тогда претензию получит ваш персональный менеджер.\n\n"
+        "(или номер телефона, на который он оформлен) — сотрудник проверит его, и претензию получит ваш "
+        "персональный менеджер.\n\n"
         if ask_contract else ""
     )
     return _letter(name, (
@@ -106,6 +113,16 @@ def follow_up_received(number: str, name: str | None, signer: Signer | None = No
 def identity_linked_received(number: str, name: str | None, signer: Signer | None = None) -> str:
     return _letter(name, f"Спасибо, мы нашли ваш договор. Претензия {number} передана вашему персональному "
                          f"менеджеру.", signer)
+
+
+def identity_claim_received(number: str, name: str | None, signer: Signer | None = None) -> str:
+    """A chat account named a client's number: no name, no contract, nothing of the client's in the answer."""
+    return _letter(name, f"Ваше сообщение добавлено к претензии {number}. {VERIFY_FIRST}", signer)
+
+
+def identity_claimed_note(contract_number: str) -> str:
+    return (f"Личность не подтверждена: аккаунт назвал номер договора или телефона клиента (договор "
+            f"{contract_number}). Проверьте по телефону из договора; до проверки данные клиента не сообщаются.")
 
 
 def reopened_received(number: str, name: str | None, signer: Signer | None = None) -> str:

@@ -1,13 +1,16 @@
 """Reading a directory CSV: decoding, the delimiter, the header, and data lines as dicts with their line numbers.
 
 UTF-8 (a BOM is fine; an Excel export in Windows-1251 is accepted too), `,` or `;` sniffed from the header
-line, multi-valued cells separated by `|`.
+line, multi-valued cells separated by `|`. A file that is no text (a workbook, an archive, random bytes) is one
+error on line 1; a record the CSV format cannot read, or one with a NUL byte, is an error on its line and only
+that record is skipped.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -18,6 +21,21 @@ from router.directory_import.report import ImportReport
 
 MULTI_SEPARATOR = "|"
 EMPTY_FILE = "файл пуст / the file is empty"
+NOT_TEXT = "файл не является текстовым CSV / not a CSV text file"
+SAVE_AS_CSV = "; сохраните таблицу как «CSV UTF-8» / save the table as CSV UTF-8"
+_SNIFF_BYTES = 64 * 1024
+_BINARY_CONTROLS = frozenset(chr(c) for c in range(32) if chr(c) not in "\t\n\r") | {"\x7f"}
+_BINARY_MAGIC = (
+    (b"PK\x03\x04", "архив ZIP или книга Excel .xlsx / a ZIP archive or an .xlsx workbook"),
+    (b"\xd0\xcf\x11\xe0", "книга Excel .xls / an .xls workbook"),
+    (b"%PDF", "PDF"),
+    (b"\x89PNG", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF8", "GIF"),
+    (b"\x1f\x8b", "gzip"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
 
 
 @dataclass
@@ -63,20 +81,23 @@ def read_csv(
     required: Iterable[str],
     report: ImportReport,
 ) -> list[CsvRow] | None:
-    """The data rows, or None when the file itself is unusable (reported as line 1)."""
+    """The data rows, or None when the file itself is unusable (reported as line 1).
+
+    A record the CSV format cannot read (an unterminated quote, text after a closing quote) is reported with
+    the line it starts on and skipped; reading goes on with the next line, so the rows around it are kept.
+    """
     text = _decoded_text(source, report)
     if text is None:
         return None
-    records = _NumberedRecords(text)
-    try:
-        return _table(records, columns, required, report)
-    except csv.Error as exc:
-        report.error(records.next_line, f"ошибка формата CSV / malformed CSV: {exc}")
-        return None
+    return _table(_NumberedRecords(text), columns, required, report)
 
 
 def _decoded_text(source: Path | bytes, report: ImportReport) -> str | None:
     data = source.read_bytes() if isinstance(source, Path) else source
+    problem = binary_problem(data)
+    if problem is not None:
+        report.error(1, problem)
+        return None
     text, encoding = decode_csv(data)
     if encoding != "utf-8":
         report.warn(1, "файл прочитан в кодировке Windows-1251 / file decoded as Windows-1251")
@@ -86,29 +107,74 @@ def _decoded_text(source: Path | bytes, report: ImportReport) -> str | None:
     return text
 
 
+def binary_problem(data: bytes) -> str | None:
+    """Why `data` is no CSV text (a spreadsheet, an archive, an image, random bytes), or None when it may be."""
+    head = data[:_SNIFF_BYTES]
+    for magic, what in _BINARY_MAGIC:
+        if head.startswith(magic):
+            return f"{NOT_TEXT} ({what}){SAVE_AS_CSV}"
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1251")
+        except UnicodeDecodeError:
+            return f"{NOT_TEXT}: ни UTF-8, ни Windows-1251 / neither UTF-8 nor Windows-1251{SAVE_AS_CSV}"
+    sample = text[:_SNIFF_BYTES]
+    controls = sum(1 for char in sample if char in _BINARY_CONTROLS)
+    if sample and controls > max(2, len(sample) // 100):
+        return f"{NOT_TEXT}: {controls} управляющих байтов / control bytes{SAVE_AS_CSV}"
+    return None
+
+
+@dataclass
+class _Malformed:
+    """A record the CSV format cannot read: the reason."""
+
+    reason: str
+
+
 class _NumberedRecords:
     """The CSV records of `text` with the line each starts on (a quoted cell may span lines).
 
-    `next_line` is the line after the last record read, which is where a malformed record starts.
+    A malformed record comes as _Malformed (with the line it starts on), and reading resumes with the line
+    after that one.
     """
 
     def __init__(self, text: str) -> None:
-        self._reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
-        self.next_line = 1
+        self._lines = io.StringIO(text, newline="").readlines()
+        self._delimiter = sniff_delimiter(text)
 
-    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
-        for record in self._reader:
-            start, self.next_line = self.next_line, self._reader.line_num + 1
-            yield start, record
+    def __iter__(self) -> Iterator[tuple[int, list[str] | _Malformed]]:
+        position = 0  # index of the first line not read yet
+        while position < len(self._lines):
+            reader = csv.reader(itertools.islice(self._lines, position, None), delimiter=self._delimiter,
+                                strict=True)
+            start = position
+            try:
+                for record in reader:
+                    yield start + 1, record
+                    start = position + reader.line_num
+                return
+            except csv.Error as exc:
+                yield start + 1, _Malformed(str(exc))
+                position = start + 1
 
 
 def _table(
-    records: Iterable[tuple[int, list[str]]], columns: Sequence[str], required: Iterable[str], report: ImportReport
+    records: Iterable[tuple[int, list[str] | _Malformed]], columns: Sequence[str], required: Iterable[str],
+    report: ImportReport,
 ) -> list[CsvRow] | None:
     """The header is the first non-blank record; the data rows follow, blank ones skipped."""
     header: list[str] | None = None
     rows: list[CsvRow] = []
     for start, record in records:
+        if isinstance(record, _Malformed):
+            report.error(start, f"ошибка формата CSV / malformed CSV: {record.reason}; {_QUOTES_HINT}")
+            if header is None:
+                return None
+            report.total += 1
+            continue
         if not any(cell.strip() for cell in record):
             continue
         if header is None:
@@ -124,6 +190,12 @@ def _table(
         report.error(1, EMPTY_FILE)
         return None
     return rows
+
+
+_QUOTES_HINT = (
+    "строка пропущена: проверьте кавычки (кавычка внутри значения удваивается: \"\") / row skipped: check the "
+    "quotes (a quote inside a quoted value is doubled)"
+)
 
 
 def _header_name(value: str) -> str:
@@ -160,6 +232,9 @@ def _data_row(header: list[str], record: list[str], line: int, report: ImportRep
             "разделитель внутри значения без кавычек / more fields than header columns: "
             "quote values that contain the delimiter",
         )
+        return None
+    if any("\x00" in cell for cell in record):
+        report.error(line, "в строке нулевой байт (NUL): строка пропущена / the row contains a NUL byte: skipped")
         return None
     values: dict[str, str | None] = {}
     for name, cell in zip(header, record, strict=False):

@@ -1,11 +1,13 @@
-"""Staff import: upsert by login, check deputies, hash passwords; and setting one password."""
+"""Staff import: upsert by login, check deputies, hash passwords; and setting one password. A new password or a
+deactivation ends the staff member's open web sessions."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.directory_import.pipeline import ImportSpec, run_import
@@ -14,9 +16,11 @@ from router.directory_import.rows import Check, NumberedRows, keep_rows_until_st
 from router.directory_import.staff_rows import StaffRow
 from router.directory_import.vocabulary import SUBSCRIBER_DEPARTMENT
 from router.directory_import.writing import Sessions, assign, select_in, write_batches
-from router.models import Staff
+from router.models import Staff, StaffSession
 from router.passwords import hash_password, verify_password
+from router.timeutil import utcnow
 
+REVOKE_BATCH = 500  # logins per UPDATE (SQLite caps the bound parameters)
 HASH_BATCH = 50  # rows per write batch: each may hash a password (slow by design), all of a batch at once
 
 
@@ -33,7 +37,18 @@ async def set_password(sessions: Sessions, login: str, password: str) -> bool:
         if person is None:
             return False
         person.password_hash = password_hash
+        await revoke_sessions(session, [login])
     return True
+
+
+async def revoke_sessions(session: AsyncSession, logins: Collection[str]) -> None:
+    """End every open web session of these staff members (the caller commits)."""
+    listed, now = sorted(logins), utcnow()
+    for start in range(0, len(listed), REVOKE_BATCH):
+        await session.execute(update(StaffSession)
+                              .where(StaffSession.login.in_(listed[start:start + REVOKE_BATCH]),
+                                     StaffSession.revoked_at.is_(None))
+                              .values(revoked_at=now))
 
 
 async def _screen(session: AsyncSession, rows: NumberedRows[StaffRow], report: ImportReport) -> NumberedRows[StaffRow]:
@@ -74,11 +89,16 @@ async def _write_staff(session: AsyncSession, rows: NumberedRows[StaffRow], prog
     stored = await select_in(session, select(Staff), Staff.login, [row.login for _, row in rows])
     existing = {person.login: person for person in stored}
     counts = WriteCounts()
+    ended: set[str] = set()  # deactivated or given a new password: their sessions end
     for batch in write_batches(rows, HASH_BATCH, progress):
         hashes = await asyncio.gather(*(_password_hash(row, existing.get(row.login)) for _, row in batch))
         for (_, row), password_hash in zip(batch, hashes, strict=True):
-            _place(session, row, existing.get(row.login), password_hash, counts)
+            found = existing.get(row.login)
+            if found is not None and (password_hash is not None or (found.active and not row.active)):
+                ended.add(row.login)
+            _place(session, row, found, password_hash, counts)
         await session.flush()
+    await revoke_sessions(session, ended)
     return counts
 
 

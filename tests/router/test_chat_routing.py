@@ -1,5 +1,7 @@
 """Chat channels (VK, OK, Telegram) on SQLite and PostgreSQL: a chat continues its open ticket, an
-unknown account is asked for its contract, and is linked to the client once it names one."""
+unknown account is asked for its contract; a typed number is only a claim (the account learns nothing of the
+client's, the ticket is marked for staff); the account is linked once the platform proves a number of the
+client's is the sender's own (a Telegram contact card of the sender)."""
 
 from __future__ import annotations
 
@@ -22,13 +24,15 @@ NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
 def chat(channel: Channel, user: str, text: str, *, peer: str | None = None, contracts: list[str] | None = None,
-         phones: list[str] | None = None, category: str | None = None) -> ComplaintEvent:
+         phones: list[str] | None = None, category: str | None = None,
+         verified: list[str] | None = None) -> ComplaintEvent:
     field = {Channel.VK: "vk_ids", Channel.OK: "ok_ids", Channel.TELEGRAM: "telegram_ids"}[channel]
     message = uuid.uuid4().hex[:8]
     return ComplaintEvent(
         event_id=uuid.uuid4(), submission_id=uuid.uuid4(), channel=channel, native_id=f"1:{message}",
         received_at=NOW, text=text, category=category,
-        identities=Identities(**{field: [user]}, contract_numbers=contracts or [], phones=phones or []),
+        identities=Identities(**{field: [user]}, contract_numbers=contracts or [],
+                              phones=(phones or []) + (verified or []), verified_phones=verified or []),
         reply_to=ReplyTarget(address=peer or user, message_id=message), content_id=f"{peer or user}:{message}",
     )
 
@@ -59,7 +63,7 @@ async def replies_of(database: Database, number: str | None) -> list[str]:
         return [payload["text"] for payload in payloads]
 
 
-async def test_unknown_account_is_asked_for_its_contract_then_linked_and_handed_over(seeded: Database) -> None:
+async def test_a_typed_contract_is_a_claim_that_reveals_nothing_of_the_client(seeded: Database) -> None:
     [first] = await route(seeded, chat(Channel.VK, "555", "Второй день нет интернета"))
     assert first.outcome is Outcome.CREATED and first.assignee is None  # the subscriber department queue
     assert "номер договора" in (await replies_of(seeded, first.ticket_number))[0]
@@ -69,13 +73,35 @@ async def test_unknown_account_is_asked_for_its_contract_then_linked_and_handed_
 
     [named] = await route(seeded, chat(Channel.VK, "555", f"Мой договор {IVANOV.contract}",
                                        contracts=[IVANOV.contract]))
-    assert (named.outcome, named.ticket_number, named.assignee) == (Outcome.FOLLOW_UP, first.ticket_number,
-                                                                   "m.petrova")
+    assert (named.outcome, named.ticket_number, named.assignee) == (Outcome.FOLLOW_UP, first.ticket_number, None)
+    ticket = await ticket_of(seeded, first.ticket_number)
+    async with seeded.sessions() as session:
+        linked = await session.scalar(select(ClientIdentity.client_id).where(
+            ClientIdentity.kind == "vk", ClientIdentity.value == "555"))
+        claims = list(await session.scalars(select(TicketHistory.note).where(
+            TicketHistory.ticket_id == ticket.id, TicketHistory.action == "identity_claimed")))
+    assert linked is None and (ticket.client_id, ticket.assignee_login) == (None, None)
+    assert len(claims) == 1 and IVANOV.contract in (claims[0] or "")  # marked for staff, on the ticket
+    reply = (await replies_of(seeded, first.ticket_number))[-1]
+    assert "Иванов" not in reply and IVANOV.contract not in reply and "убедимся" in reply
+
+    # A new chat of the same account that names the number at once: a queue ticket, nothing revealed.
+    [again] = await route(seeded, chat(Channel.VK, "555", f"Договор {IVANOV.contract}, нет связи", peer="2000000001",
+                                       contracts=[IVANOV.contract]))
+    assert again.outcome is Outcome.CREATED and again.assignee is None
+    assert all("Иванов" not in text for text in await replies_of(seeded, again.ticket_number))
+
+
+async def test_a_verified_own_number_links_the_account_and_hands_the_chat_over(seeded: Database) -> None:
+    [first] = await route(seeded, chat(Channel.TELEGRAM, "555", "Второй день нет интернета"))
+    [shared] = await route(seeded, chat(Channel.TELEGRAM, "555", "Мой номер", verified=[IVANOV.phone]))
+    assert (shared.outcome, shared.ticket_number, shared.assignee) == (Outcome.FOLLOW_UP, first.ticket_number,
+                                                                      "m.petrova")
     ticket = await ticket_of(seeded, first.ticket_number)
     async with seeded.sessions() as session:
         ivanov = await session.scalar(select(Client.id).where(Client.contract_number == IVANOV.contract))
         linked = await session.scalar(select(ClientIdentity.client_id).where(
-            ClientIdentity.kind == "vk", ClientIdentity.value == "555"))
+            ClientIdentity.kind == "telegram", ClientIdentity.value == "555"))
         handed_over = await session.scalar(select(func.count()).select_from(TicketHistory).where(
             TicketHistory.ticket_id == ticket.id, TicketHistory.action == "assigned"))
     assert linked == ivanov and (ticket.client_id, ticket.assignee_login) == (ivanov, "m.petrova")
@@ -83,7 +109,7 @@ async def test_unknown_account_is_asked_for_its_contract_then_linked_and_handed_
     assert "нашли ваш договор" in (await replies_of(seeded, first.ticket_number))[-1]
 
     # From now on the account itself identifies the client, in any chat.
-    [later] = await route(seeded, chat(Channel.VK, "555", "И ещё вопрос по счёту", peer="2000000001"))
+    [later] = await route(seeded, chat(Channel.TELEGRAM, "555", "И ещё вопрос по счёту", peer="2000000001"))
     assert later.outcome is Outcome.CREATED and later.assignee == "m.petrova"
 
 
@@ -107,7 +133,7 @@ async def test_two_messages_of_one_chat_in_one_batch_make_one_ticket(seeded: Dat
 
 async def test_a_shared_contact_links_the_account_without_a_ticket(seeded: Database) -> None:
     [shared] = await route(seeded, chat(Channel.TELEGRAM, "900", "(клиент поделился номером телефона)",
-                                        phones=[SIDOROVA.phone], category="contact"))
+                                        verified=[SIDOROVA.phone], category="contact"))
     assert shared.outcome is Outcome.RECORDED
     async with seeded.sessions() as session:
         tickets = await session.scalar(select(func.count()).select_from(Ticket))
@@ -119,7 +145,7 @@ async def test_a_shared_contact_links_the_account_without_a_ticket(seeded: Datab
 
 
 async def test_an_account_already_linked_to_someone_else_is_not_moved(seeded: Database) -> None:
-    await route(seeded, chat(Channel.VK, "600", "Жалоба", contracts=[IVANOV.contract]))  # links 600 -> Ivanov
+    await route(seeded, chat(Channel.VK, "600", "Жалоба", verified=[IVANOV.phone]))  # links 600 -> Ivanov
     [other] = await route(seeded, chat(Channel.VK, "600", "Договор Сидоровой", contracts=[SIDOROVA.contract]))
     async with seeded.sessions() as session:
         owners = list(await session.scalars(select(ClientIdentity.client_id).where(

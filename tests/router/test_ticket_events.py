@@ -25,6 +25,7 @@ from workers.app.runtime import Database
 pytestmark = pytest.mark.usefixtures("database_url")
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday
 CONTRACT = "12-000001"
+PHONE = "+79161110001"  # the client's, as the platform proved it is the sender's own (a verified contact)
 VK_USER = "555"
 
 SNAPSHOT_KEYS = {"number", "client", "assignee", "handler", "department", "stage", "status", "channel", "category",
@@ -33,12 +34,13 @@ DEADLINE_KEYS = {"first_response", "resolution", "legal", "acknowledged_at", "re
 
 
 def message(text: str, *, at: datetime = NOW, contracts: list[str] | None = None,
-            refs: list[str] | None = None) -> ComplaintEvent:
+            refs: list[str] | None = None, verified: list[str] | None = None) -> ComplaintEvent:
     native = uuid.uuid4().hex[:8]
     return ComplaintEvent(
         event_id=uuid.uuid4(), submission_id=uuid.uuid4(), channel=Channel.VK, native_id=f"1:{native}",
         received_at=at, text=text, subject="Интернет", category="connection",
-        identities=Identities(vk_ids=[VK_USER], contract_numbers=contracts or []),
+        identities=Identities(vk_ids=[VK_USER], contract_numbers=contracts or [], phones=verified or [],
+                              verified_phones=verified or []),
         reply_to=ReplyTarget(address=VK_USER, message_id=native), content_id=f"{VK_USER}:{native}",
         thread_refs=refs or [],
     )
@@ -104,6 +106,7 @@ async def seeded(database: Database) -> Database:
         seed_review_staff(session)
         client = seed_review_client(session, contract=CONTRACT)
         session.add(ClientIdentity(client_id=client.id, kind="contract", value=CONTRACT))
+        session.add(ClientIdentity(client_id=client.id, kind="phone", value=PHONE))
     await database.run_transaction(work)
     return database
 
@@ -121,7 +124,9 @@ async def test_every_event_carries_the_snapshot_of_the_ticket(seeded: Database) 
     number = created.ticket_number
     assert created.outcome == Outcome.CREATED and created.assignee is None
     assert await events.new(number) == ["created"]
-    named = await route(database, message(f"Мой договор {CONTRACT}", contracts=[CONTRACT]))
+    # A typed contract number is only a claim (issue 12): the account is linked once the platform proves
+    # a number of the client's is the sender's own.
+    named = await route(database, message("Мой номер телефона", verified=[PHONE]))
     assert (named.outcome, named.assignee) == (Outcome.FOLLOW_UP, "m.petrova")
     # Handed to the manager, it starts its primary review (both events carry the ticket as it ends).
     assert await events.new(number) == ["assigned", "stage_changed", "follow_up"]
@@ -157,7 +162,8 @@ async def test_every_event_carries_the_snapshot_of_the_ticket(seeded: Database) 
 
 async def test_a_new_ticket_of_a_known_client_names_the_client(seeded: Database) -> None:
     events = Events(seeded)
-    created = await route(seeded, message(f"Договор {CONTRACT}, нет интернета", contracts=[CONTRACT]))
+    created = await route(seeded, message(f"Договор {CONTRACT}, нет интернета", contracts=[CONTRACT],
+                                          verified=[PHONE]))
     assert created.assignee == "m.petrova"
     assert await events.new(created.ticket_number) == ["created", "stage_changed"]
 

@@ -94,6 +94,7 @@ HISTORY_ACTION_TITLES = {
     "sla_warning": "Предупреждение о сроке",
     "sla_breach": "Нарушение срока: эскалация",
     "scan_verified": "Отправитель скана подтверждён",
+    "identity_claimed": "Личность не подтверждена",
     "letter_sent": "Письмо отправлено по почте",
 }
 RECOMMENDATION_STATUS_TITLES = {"new": "Новая", "in_progress": "В работе", "done": "Выполнена"}

@@ -33,6 +33,7 @@ from workers.letters.config import LetterheadConfig
 ApiClientName = Annotated[str, StringConstraints(min_length=1, max_length=64)]  # ApiRequest.api_client
 ApiScope = Literal["feedback", "tickets:read", "tickets:act"]
 API_SCOPES: tuple[ApiScope, ...] = get_args(ApiScope)
+PLACEHOLDER_SESSION_SECRET = "change-me-in-production"  # `complaints up`/`web` refuse it unless --demo
 
 
 class ApiToken(BaseModel):
@@ -103,8 +104,17 @@ class Settings(BaseSettings):
     )
     web_host: str = "127.0.0.1"
     web_port: int = 8000
-    session_secret: SecretStr = Field(default=SecretStr("change-me-in-production"))
+    session_secret: SecretStr = Field(
+        default=SecretStr(PLACEHOLDER_SESSION_SECRET),
+        description="Signs the staff session cookie: a long random value (the placeholder is refused"
+        " unless --demo, which keeps a generated one in data_dir)",
+    )
     session_https_only: bool = Field(default=False, description="Secure session cookie (behind TLS)")
+    web_trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="JSON list of reverse-proxy addresses or networks whose X-Forwarded-For/-Proto the web"
+        " server believes; empty = nobody's (the client address is the TCP peer)",
+    )
     api_tokens: dict[ApiClientName, ApiToken] = Field(
         default_factory=dict,
         description='JSON {"client-name": {"token": "…", "scopes": ["feedback", "tickets:read", "tickets:act"]}}'

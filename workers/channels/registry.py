@@ -8,7 +8,7 @@ Adding a channel: its own folders, one line below, and the data-model edits that
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from channels.base import Channel
@@ -18,6 +18,7 @@ from workers.channels.ok.plugin import OK
 from workers.channels.plugin import ChannelPlugin, NormalizerStep
 from workers.channels.scan.plugin import FAX, POST
 from workers.channels.telegram.plugin import TELEGRAM
+from workers.channels.vk.counters import outcome_label as vk_outcome_label
 from workers.channels.vk.plugin import VK
 
 if TYPE_CHECKING:
@@ -67,6 +68,21 @@ def cli_apps() -> list[tuple[str, Any]]:
 
 def webhook_counters() -> dict[str, Counter[str]]:
     return {p.name: p.counters.load() for p in PLUGINS if p.counters is not None}
+
+
+# A channel whose counter names carry a value the request chose: the bounded label each is shown under.
+_OUTCOME_LABELS: Mapping[str, Callable[[str], str]] = {VK.name: vk_outcome_label}
+
+
+def counter_labels(channel: str, counter: Counter[str]) -> Counter[str]:
+    """A channel's counts under their /metrics labels (an unbounded value folded into a bounded one)."""
+    label = _OUTCOME_LABELS.get(channel)
+    if label is None:
+        return counter
+    shown: Counter[str] = Counter()
+    for outcome, value in counter.items():
+        shown[label(outcome)] += value
+    return shown
 
 
 def answers_on_channel(channel: str) -> bool:

@@ -92,10 +92,15 @@ def _print_report(console: Console, report: ImportReport, title: str, file: Path
         for line, message in rows:
             table.add_row(str(line), message)
         console.print(table)
+    # Only what the report says was stored is claimed.
+    stored = report.imported + report.updated + report.unchanged
     if report.errors and report.total == 0:
         console.print("[red]Файл не загружен: исправьте его и загрузите ещё раз.[/red]")
+    elif report.errors and stored == 0:
+        console.print("[red]Ничего не сохранено: исправьте строки с ошибками и загрузите файл ещё раз.[/red]")
     elif report.errors:
-        console.print("[red]Верные строки сохранены; исправьте строки с ошибками и загрузите файл ещё раз.[/red]")
+        console.print(f"[red]Верные строки сохранены ({stored}); исправьте строки с ошибками и загрузите "
+                      "файл ещё раз.[/red]")
 
 
 FILE_ARGUMENT = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV-файл / CSV file")
@@ -174,7 +179,7 @@ def staff_passwd(login: str = typer.Argument(..., help="Логин сотруд�
     if not _with_database(lambda sessions: set_password(sessions, login, password)):
         typer.echo(f"Сотрудник «{login}» не найден.", err=True)
         raise typer.Exit(1)
-    typer.echo(f"Пароль сотрудника «{login}» изменён.")
+    typer.echo(f"Пароль сотрудника «{login}» изменён, его открытые сеансы завершены.")
 
 
 @staff_app.command("list")

@@ -15,7 +15,7 @@ from nats.errors import Error as NatsError
 from starlette.middleware.sessions import SessionMiddleware
 
 from workers.app.runtime import Database, open_broker
-from workers.app.settings import Settings
+from workers.app.settings import PLACEHOLDER_SESSION_SECRET, Settings
 from workers.channels.registry import webhook_routers
 from workers.web import auth, health, metrics
 from workers.web.api import feedback as api
@@ -32,12 +32,13 @@ from workers.web.pages import start as operator_pages
 from workers.web.pages import submission as submission_pages
 from workers.web.pages import ticket as tickets_pages
 from workers.web.privacy import install_access_log_filter
+from workers.web.security_headers import SecurityHeadersMiddleware
 from workers.web.templating import make_templates
 
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).with_name("static")
-SESSION_MAX_AGE = 12 * 3600  # one working shift
+SESSION_MAX_AGE = auth.SESSION_MAX_AGE  # one working shift
 
 
 
@@ -94,6 +95,7 @@ def create_app(settings: Settings, database: Database | None = None, broker: Nat
         same_site="lax",
         https_only=settings.session_https_only,
     )
+    app.add_middleware(SecurityHeadersMiddleware)
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (health, auth, api, api_tickets, operator_pages, phone_pages, submission_pages,
@@ -104,6 +106,7 @@ def create_app(settings: Settings, database: Database | None = None, broker: Nat
     for router in webhook_routers():
         app.include_router(router)
     install_access_log_filter()
-    if settings.session_secret.get_secret_value() == "change-me-in-production":
+    if settings.session_secret.get_secret_value() == PLACEHOLDER_SESSION_SECRET:
+        # `complaints up`/`web` refuse it (workers.cli.run); an app built in code (tests) only warns.
         log.warning("web: COMPLAINTS_SESSION_SECRET is the default; set a long random value")
     return app

@@ -8,7 +8,7 @@ from collections import Counter
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
-from workers.channels.registry import webhook_counters
+from workers.channels.registry import counter_labels, webhook_counters
 
 router = APIRouter()
 COUNTERS: dict[str, Counter[str]] = webhook_counters()
@@ -18,7 +18,7 @@ def exposition(counters: dict[str, Counter[str]]) -> str:
     lines = ["# HELP complaints_channel_requests_total Requests the channel endpoints took, by outcome.",
              "# TYPE complaints_channel_requests_total counter"]
     for channel, counter in sorted(counters.items()):
-        for outcome, value in sorted(counter.items()):
+        for outcome, value in sorted(counter_labels(channel, counter).items()):
             label = outcome.replace("\\", "\\\\").replace('"', '\\"')
             lines.append(f'complaints_channel_requests_total{{channel="{channel}",outcome="{label}"}} {value}')
     return "\n".join(lines) + "\n"

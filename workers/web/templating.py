@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from starlette.responses import Response
 
+from normalizer.invisible import strip_bidi
 from router.timeutil import aware, utcnow
 from workers.app import labels
 from workers.app.settings import Settings
@@ -37,10 +39,21 @@ def _context(request: Request) -> dict[str, Any]:
     }
 
 
+def without_bidi_controls(value: Any) -> Any:
+    """Jinja's finalize: every rendered value without bidi override/isolate characters (U+202A–U+202E,
+    U+2066–U+2069), so a client's text cannot turn what a page shows around it; markup stays markup."""
+    if isinstance(value, Markup):
+        return Markup(strip_bidi(str(value)))
+    if isinstance(value, str):
+        return strip_bidi(value)
+    return value
+
+
 def make_templates(settings: Settings) -> Jinja2Templates:
     tz: ZoneInfo = settings.calendar.tz
     templates = Jinja2Templates(directory=TEMPLATES_DIR, context_processors=[_context])
     env = templates.env
+    env.finalize = without_bidi_controls  # before any template is compiled: finalize is compiled in
 
     def local(value: datetime | None, fmt: str = "%d.%m.%Y %H:%M") -> str:
         return "—" if value is None else aware(value).astimezone(tz).strftime(fmt)

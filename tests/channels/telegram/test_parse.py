@@ -65,13 +65,14 @@ def test_text_message() -> None:
 def test_own_contact_gives_the_phone_and_the_contact_category() -> None:
     event = event_of("contact_own")
     assert event.identities.phones == ["+79161110001"]
+    assert event.identities.verified_phones == ["+79161110001"]  # the card's user_id is the sender's: proof
     assert event.category == "contact"
     assert "+79161110001" in event.text
 
 
 def test_someone_elses_contact_is_not_the_clients_phone() -> None:
     event = event_of("contact_other")
-    assert event.identities.phones == []
+    assert event.identities.phones == [] and event.identities.verified_phones == []
     assert event.category != "contact"
     assert "79035550123" not in event.text and "Мария Петрова" in event.text
 

@@ -13,22 +13,25 @@ from workers.app.settings import Settings
 from workers.bus.publish import IntakeUnavailable, hand_off
 from workers.bus.shunt import jetstream_of
 from workers.channels.vk.process import record_bad_event
+from workers.web.api.body import capped_body
+from workers.web.json_depth import MAX_DEPTH, TOO_DEEP_EN, TOO_DEEP_RU, too_deep
 
 log = logging.getLogger("complaints.vk.callback")
 
 router = APIRouter(tags=["vk"])
 
 
+class _TooLarge(Exception):
+    pass
+
+
 async def _body(request: Request) -> bytes | None:
-    """The body, or None when it is larger than any VK event (read no further than the cap)."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
+    """The body, or None when it is larger than any VK event (read no further than the cap, and not at all
+    when its Content-Length says so)."""
+    try:
+        return await capped_body(request, MAX_BODY, _TooLarge())
+    except _TooLarge:
+        return None
 
 
 @router.post("/channels/vk/callback", include_in_schema=False)
@@ -43,6 +46,10 @@ async def vk_callback(request: Request) -> Response:
         METRICS["forged_too_large"] += 1
         log.warning("vk callback: body over %d bytes rejected", MAX_BODY)
         return PlainTextResponse("too large", status_code=413)
+    if too_deep(data):
+        # Measured before json.loads (which would end in a RecursionError), so before the secret in the body.
+        log.warning("vk callback: body nested deeper than %d levels rejected", MAX_DEPTH)
+        return PlainTextResponse(f"bad request: {TOO_DEEP_EN} / {TOO_DEEP_RU}", status_code=400)
     broker = request.app.state.broker
 
     async def publish(raw: RawSubmission) -> bool:

@@ -107,7 +107,7 @@ async def find_tickets(
     client: Annotated[str | None, Query(max_length=64, description="client id or contract number")] = None,
     status: Literal["open", "closed"] | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> dict[str, Any]:
     client_ids = await clients_matching(session, client) if client else None
     # With X-On-Behalf-Of, only what that staff member may see (and counted so).

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import ColumnElement, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,8 +67,8 @@ async def letters_page(request: Request, staff: StaffDep, session: SessionDep) -
 
 
 @router.get("/letters/{letter_id}.pdf")
-async def letter_pdf(request: Request, letter_id: int, staff: StaffDep, session: SessionDep,
-                     settings: SettingsDep) -> Response:
+async def letter_pdf(request: Request, letter_id: Annotated[int, Path(ge=1, le=2**31 - 1)], staff: StaffDep,
+                     session: SessionDep, settings: SettingsDep) -> Response:
     letter, ticket = await _letter(session, staff, request, letter_id)
     try:
         data = await asyncio.to_thread(settings.blobs.get, letter.blob_key)
@@ -82,7 +82,7 @@ async def letter_pdf(request: Request, letter_id: int, staff: StaffDep, session:
 
 @router.post("/letters/{letter_id}/sent", dependencies=[Depends(verify_csrf)])
 async def letter_sent(
-    letter_id: int, staff: StaffDep, session: SessionDep, request: Request,
+    letter_id: Annotated[int, Path(ge=1, le=2**31 - 1)], staff: StaffDep, session: SessionDep, request: Request,
     next: Annotated[str, Form(max_length=2000)] = "/letters",
 ) -> Response:
     letter, ticket = await _letter(session, staff, request, letter_id)

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -94,7 +94,8 @@ def _form_context(card: ClientCard | None, values: dict[str, str], key: str | No
 
 @router.get("/phone/new")
 async def new_complaint(
-    request: Request, session: SessionDep, client_id: int | None = None, phone: str = ""
+    request: Request, session: SessionDep,
+    client_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None, phone: str = ""
 ) -> Response:
     card = await _card(session, await _client(session, client_id)) if client_id is not None else None
     if card is not None:
@@ -125,7 +126,7 @@ async def file_complaint(
         raise PageError(400, "Форма повреждена: обновите страницу и заполните её заново.") from None
     card: ClientCard | None = None
     if client_id.strip():
-        if not client_id.strip().isdigit():
+        if not client_id.strip().isdigit() or len(client_id.strip()) > 10 or int(client_id) > 2**31 - 1:
             raise PageError(400, "Некорректный клиент в форме.")
         card = await _card(session, await _client(session, int(client_id)))
         if not card.allowed:

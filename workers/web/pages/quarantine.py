@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from workers.bus.shunt import NotReplayable, jetstream_of, list_shunted, replay
@@ -32,7 +33,7 @@ async def quarantine(request: Request, broker: BrokerDep) -> Response:
 
 
 @router.post("/quarantine/{seq}/replay", dependencies=[Depends(verify_csrf)])
-async def replay_one(request: Request, seq: int, broker: BrokerDep) -> Response:
+async def replay_one(request: Request, seq: Annotated[int, Path(ge=1, le=2**63 - 1)], broker: BrokerDep) -> Response:
     staff = request.state.staff
     try:
         await replay(jetstream_of(broker), seq)

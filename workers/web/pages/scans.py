@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
@@ -65,7 +65,7 @@ async def scan_page(request: Request, number: str, staff: StaffDep, session: Ses
 
 
 @router.get("/scans/{number}/pages/{page}")
-async def scan_page_image(request: Request, number: str, page: int, staff: StaffDep,
+async def scan_page_image(request: Request, number: str, page: Annotated[int, Path(ge=1, le=10_000)], staff: StaffDep,
                           session: SessionDep) -> Response:
     _allowed(staff)
     _, review = await _pending(session, number)

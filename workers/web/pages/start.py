@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import ColumnElement, and_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -113,7 +113,7 @@ async def dashboard(request: Request, staff: StaffDep, session: SessionDep, sett
 
 @router.post("/alerts/{alert_id}/read", dependencies=[Depends(verify_csrf)])
 async def alert_read(
-    alert_id: int, staff: StaffDep, session: SessionDep,
+    alert_id: Annotated[int, Path(ge=1, le=2**31 - 1)], staff: StaffDep, session: SessionDep,
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     # Only one's own alerts: another login's id simply matches nothing.
@@ -128,7 +128,7 @@ async def alert_read(
 
 @router.post("/callbacks/{task_id}/done", dependencies=[Depends(verify_csrf)])
 async def callback_done(
-    task_id: int, staff: StaffDep, session: SessionDep, request: Request,
+    task_id: Annotated[int, Path(ge=1, le=2**31 - 1)], staff: StaffDep, session: SessionDep, request: Request,
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     task = await session.get(CallbackTask, task_id)

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -243,7 +243,8 @@ def _invalid_text(error: InvalidFields) -> str:
 
 
 @router.get("/attachments/{attachment_id}")
-async def attachment_file(request: Request, attachment_id: int, staff: StaffDep, session: SessionDep) -> Response:
+async def attachment_file(request: Request, attachment_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+                          staff: StaffDep, session: SessionDep) -> Response:
     """A fetched file, to staff with access to its ticket only (never to operators), always as a download."""
     item = await session.get(FetchedAttachment, attachment_id)
     if item is None or item.blob_key is None:
