@@ -21,6 +21,7 @@ from workers.web import auth, health, metrics
 from workers.web.api import feedback as api
 from workers.web.api import schema
 from workers.web.api import tickets as api_tickets
+from workers.web.body_cap import FormBodyCapMiddleware, form_limits
 from workers.web.errors import install_error_handlers
 from workers.web.pages import letters as letter_pages
 from workers.web.pages import phone as phone_pages
@@ -96,6 +97,8 @@ def create_app(settings: Settings, database: Database | None = None, broker: Nat
         https_only=settings.session_https_only,
     )
     app.add_middleware(SecurityHeadersMiddleware)
+    # Outermost: a staff form's body is capped before the session, CSRF or the handler read it.
+    app.add_middleware(FormBodyCapMiddleware, limit_for=form_limits(settings.scan.max_bytes))
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (health, auth, api, api_tickets, operator_pages, phone_pages, submission_pages,
