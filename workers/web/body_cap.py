@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 FORM_MAX_BYTES = 512 * 1024  # a 25,000-character Cyrillic field is ~150 KB percent-encoded
 # Read by their own handlers, capped there: the REST API and the channels' webhooks.
 OWN_CAPS = ("/api/", "/channels/")
+UPLOAD_FIELDS_BYTES = 64 * 1024  # the text fields and multipart boundaries beside an uploaded scan
 TOO_LARGE = "Запрос слишком большой. / The request body is too large.".encode()
 
 
@@ -93,7 +94,7 @@ def form_limits(upload_max_bytes: int) -> Callable[[str], int | None]:
         if path.startswith(OWN_CAPS):
             return None
         if path == "/scans/upload":
-            return upload_max_bytes + FORM_MAX_BYTES
+            return upload_max_bytes + UPLOAD_FIELDS_BYTES
         return FORM_MAX_BYTES
     return limit_for
 

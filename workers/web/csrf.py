@@ -25,12 +25,16 @@ def rotate_csrf(request: Request) -> None:
     request.session[SESSION_KEY] = secrets.token_urlsafe(32)
 
 
+def csrf_matches(request: Request, sent: object) -> bool:
+    """Whether `sent` (a form's csrf_token) is this session's token."""
+    expected = request.session.get(SESSION_KEY)
+    return isinstance(sent, str) and isinstance(expected, str) and hmac.compare_digest(sent, expected)
+
+
 async def verify_csrf(request: Request) -> None:
     """Dependency for POST forms (the form is parsed once; later Form() parameters reuse it)."""
     form = await request.form()
-    sent = form.get(FIELD)
-    expected = request.session.get(SESSION_KEY)
-    if not isinstance(sent, str) or not isinstance(expected, str) or not hmac.compare_digest(sent, expected):
+    if not csrf_matches(request, form.get(FIELD)):
         raise PageError(
             403,
             "Форма устарела или отправлена не из приложения. Обновите страницу и повторите действие.",

@@ -1,10 +1,10 @@
 """The post room's upload of a scanned letter: the file, the envelope's sender and the date received. The
-body is read only after the staff member is known, and capped while it streams; the scan is OCR'd and
-handed to INTAKE like the watched folder's files (then it is a submission with a status page)."""
+body is read only after the staff member is known, and capped while it streams (workers.web.body_cap);
+the scan is OCR'd and handed to INTAKE like the watched folder's files (then it is a submission with a
+status page)."""
 
 from __future__ import annotations
 
-import hmac
 from datetime import date
 
 from fastapi import APIRouter, Depends, Request
@@ -16,35 +16,18 @@ from channels.scan.submission import scan_submission
 from router.timeutil import utcnow
 from workers.bus.publish import IntakeUnavailable, hand_off
 from workers.web.auth import StaffDep, current_staff
-from workers.web.csrf import FIELD, SESSION_KEY
+from workers.web.csrf import FIELD, csrf_matches
 from workers.web.deps import BrokerDep
 from workers.web.errors import PageError
 from workers.web.templating import render
 
 router = APIRouter(dependencies=[Depends(current_staff)])
 POST_ROOM = frozenset({"operator", "admin"})
-FORM_OVERHEAD = 64 * 1024  # the text fields and multipart boundaries beside the file
 
 
 def _allowed(staff: StaffDep) -> None:
     if staff.role not in POST_ROOM:
         raise PageError(403, "Принимать письма может почтовое отделение (операторы).")
-
-
-async def _capped_form(request: Request, limit: int) -> dict[str, object]:
-    """The multipart form, refused (413) as soon as the body streams past `limit`."""
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > limit:
-            raise PageError(413, f"Файл слишком большой: не больше {limit // (1024 * 1024)} МБ.")
-    data = bytes(body)
-
-    async def receive() -> dict[str, object]:
-        return {"type": "http.request", "body": data, "more_body": False}
-
-    form = await Request(request.scope, receive).form(max_files=1, max_fields=10)
-    return dict(form.items())
 
 
 @router.get("/scans/upload")
@@ -57,9 +40,9 @@ async def upload_form(request: Request, staff: StaffDep) -> Response:
 async def upload_scan(request: Request, staff: StaffDep, broker: BrokerDep) -> Response:
     _allowed(staff)
     settings = request.app.state.settings
-    form = await _capped_form(request, settings.scan.max_bytes + FORM_OVERHEAD)
-    sent, expected = form.get(FIELD), request.session.get(SESSION_KEY)
-    if not isinstance(sent, str) or not isinstance(expected, str) or not hmac.compare_digest(sent, expected):
+    # Capped while it streams by workers.web.body_cap (the scan cap plus the form's text fields).
+    form = await request.form(max_files=1, max_fields=10)
+    if not csrf_matches(request, form.get(FIELD)):
         raise PageError(403, "Форма устарела или отправлена не из приложения. Обновите страницу.")
     upload, errors = form.get("file"), []
     sender = str(form.get("envelope_sender") or "").strip()[:500] or None
