@@ -8,7 +8,18 @@ the replies) and measures:
   routed too but make no ticket), and tickets per second;
 - single-mail latency on the idle system (IDLE path): APPEND returns -> ticket committed, p50/p95/p99.
 
+With --stages it measures instead the CPU per mail of the two email stages alone, in this process
+(process_time: user + system of every thread, so the intake's blob writes count), on the same mix:
+- intake: dovecot -> MailboxLoop (aioimaplib FETCH, blob store with fsync, the RawSubmission published
+  to a real JetStream INTAKE stream and PubAcked, \\Seen, checkpoints) -> mails/s and CPU ms per mail;
+- normalize: each published RawSubmission body -> workers.stages.normalize.normalized() (validate,
+  normalize, the event's JSON), as the normalize worker runs it for each message of a pulled batch
+  (the NATS pull and ack around it are not counted) -> CPU ms per mail and per-mail latency p50/p95/p99,
+  the least of 3 rounds over the same mails.
+--profile DIR writes a cProfile of each stage there (pstats files intake.prof and normalize.prof).
+
     uv run python bench/email.py [-n 10000] [--single 50]
+    uv run python bench/email.py --stages [-n 3000] [--profile /tmp/prof]
 """
 
 from __future__ import annotations
@@ -19,6 +30,7 @@ import benchpath  # noqa: F401 - first: fixes sys.path before the stdlib `email`
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -253,11 +265,142 @@ async def run(n: int, samples: int, base: Path) -> dict[str, Any]:
     }
 
 
+class _PublishedMails:
+    """The intake's publish callback: JetStream publish (PubAck awaited), the bodies kept for the normalize stage."""
+
+    def __init__(self, js: Any, publish: Any) -> None:
+        self.js, self.publish = js, publish
+        self.raws: list[Any] = []
+        self.done = asyncio.Event()
+        self.expected = 0
+
+    async def __call__(self, raw: Any) -> Any:
+        ack = await self.publish(self.js, raw)
+        self.raws.append(raw)  # its JSON is made after the measurement
+        if len(self.raws) >= self.expected:
+            self.done.set()
+        return ack
+
+
+async def intake_stage(n: int, base: Path, profile: Path | None) -> dict[str, Any]:
+    """The email intake of N mixed mails, in this process: CPU seconds and wall seconds, the published bodies."""
+    import cProfile
+
+    import nats
+
+    from channels.blobs import FileBlobStore
+    from channels.email.checkpoint import CHECKPOINTS
+    from channels.email.config import MailboxConfig
+    from channels.email.mailbox import MailboxLoop
+    from channels.positions import PositionStore
+    from workers.channels.email.process import publish_mail
+
+    rng = random.Random(42)
+    mails = [mixed_mail(i, rng) for i in range(n)]
+    dovecot = start_dovecot()
+    nats_server = EmbeddedNats(base)
+    try:
+        load_mails(dovecot, mails)
+        url = nats_server.start()
+        settings = Settings(data_dir=base, NATS_URL=url)
+        broker = make_broker(url)
+        await broker.connect()
+        await declare_all_streams(broker, Runtime(settings).streams)
+        await broker.stop()
+        nc = await nats.connect(url)
+        js = nc.jetstream()
+        checkpoints = await PositionStore.open(js, CHECKPOINTS, 1)
+        published = _PublishedMails(js, publish_mail)
+        published.expected = n
+        config = MailboxConfig(name="claims", host=dovecot.host, port=dovecot.port, ssl=False, username="claims",
+                               password=dovecot.users["claims"])
+
+        async def quarantine(mail: Any) -> None:
+            raise AssertionError(f"unreadable mail in the bench: {mail}")
+
+        loop = MailboxLoop(config, FileBlobStore(base / "blobs"), checkpoints, published, quarantine)
+        profiler = cProfile.Profile() if profile else None
+        cpu, wall = time.process_time(), time.monotonic()
+        if profiler:
+            profiler.enable()
+        task = asyncio.create_task(loop.run())
+        await asyncio.wait_for(published.done.wait(), max(300.0, n / 10))
+        cpu, wall = time.process_time() - cpu, time.monotonic() - wall
+        if profiler and profile:
+            profiler.disable()
+            profiler.dump_stats(profile / "intake.prof")
+        loop.stop.set()
+        await task
+        await nc.close()
+    finally:
+        nats_server.stop()
+        dovecot.cleanup()
+    bodies = [raw.model_dump_json().encode() for raw in published.raws]  # as the INTAKE stream carries them
+    return {"cpu": cpu, "wall": wall, "bodies": bodies, "mean_size": sum(map(len, mails)) / n}
+
+
+ROUNDS = 3
+
+
+def normalize_stage(bodies: list[bytes], base: Path, profile: Path | None) -> dict[str, Any]:
+    """Each published body through the normalize worker's per-message function: CPU seconds, per-mail ms."""
+    import cProfile
+
+    from channels.blobs import FileBlobStore
+    from normalizer import NormalizerConfig
+    from workers.stages.normalize import normalized, normalizer
+
+    normalize_one = normalizer(NormalizerConfig(), FileBlobStore(base / "blobs"))
+    for body in bodies[:20]:  # warm: first-use imports and caches
+        normalized(body, normalize_one)
+    cpu, latencies = float("inf"), []
+    for _ in range(ROUNDS):  # the least of a few rounds: other load on the machine only ever adds
+        gc.collect()
+        round_latencies = []
+        started_cpu = time.process_time()
+        for body in bodies:
+            started = time.perf_counter()
+            normalized(body, normalize_one)
+            round_latencies.append((time.perf_counter() - started) * 1000)
+        used = time.process_time() - started_cpu
+        if used < cpu:
+            cpu, latencies = used, round_latencies
+    if profile:
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for body in bodies:
+            normalized(body, normalize_one)
+        profiler.disable()
+        profiler.dump_stats(profile / "normalize.prof")
+    return {"cpu": cpu, "wall": sum(latencies) / 1000, "latencies": latencies}
+
+
+def stages_main(n: int, profile: Path | None) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-email-stages-") as tmp:
+        intake = asyncio.run(intake_stage(n, Path(tmp), profile))
+        normal = normalize_stage(intake["bodies"], Path(tmp), profile)
+    lat = normal["latencies"]
+    print(f"email stages: {n} mixed mails (~{intake['mean_size'] / 1024:.1f} KB mean), in one process, "
+          f"{os.cpu_count()} CPUs{' (cProfile on for the intake)' if profile else ''}")
+    print(f"  intake (dovecot FETCH -> blob -> JetStream PubAck -> \\Seen, checkpoint): "
+          f"CPU {intake['cpu'] / n * 1000:.3f} ms per mail, {n / intake['wall']:.0f} mails/s")
+    print(f"  normalize (RawSubmission JSON -> ComplaintEvent JSON): CPU {normal['cpu'] / n * 1000:.3f} ms per mail, "
+          f"{n / normal['wall']:.0f} mails/s; per mail p50 {pct(lat, 50):.3f} ms  p95 {pct(lat, 95):.3f} ms  "
+          f"p99 {pct(lat, 99):.3f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=10_000, help="mails loaded into dovecot (default 10000)")
     parser.add_argument("--single", type=int, default=50, help="single mails for the idle latency (default 50)")
+    parser.add_argument("--stages", action="store_true", help="CPU per mail of the intake and the normalizer alone")
+    parser.add_argument("--profile", type=Path, help="with --stages: write cProfile stats of each stage here")
     args = parser.parse_args()
+    if args.stages:
+        if args.profile:
+            args.profile.mkdir(parents=True, exist_ok=True)
+        stages_main(args.n, args.profile)
+        return
     with tempfile.TemporaryDirectory(prefix="bench-email-") as tmp:
         r = asyncio.run(run(args.n, args.single, Path(tmp)))
     print(f"email: {r['n']} mixed mails (~{r['mean_size'] / 1024:.1f} KB mean, {r['robots']} auto-replies) in dovecot, "

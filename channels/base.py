@@ -6,9 +6,9 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, cast
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 SUBMISSION_NAMESPACE = uuid.UUID("6f1c5a52-8a0e-4c8e-9a57-3b1d1c0de001")
 
@@ -58,10 +58,44 @@ class RawSubmission(BaseModel):
     operator_id: str | None = Field(default=None, max_length=128, description="Staff login (phone/post)")
     blob_keys: list[str] = Field(default_factory=list)
 
+    @field_validator("payload", mode="after")
+    @classmethod
+    def _no_lone_surrogates(cls, payload: dict[str, Any]) -> dict[str, Any]:
+        """JSON may escape a lone UTF-16 surrogate ("\\ud800"): json.loads makes it a str that no UTF-8 can carry,
+        and the submission could never be published (an edge would answer 503 for ever). Each becomes U+FFFD."""
+        return cast(dict[str, Any], _replace_lone_surrogates(payload))
+
     @property
     def dedup_key(self) -> str:
         """The Nats-Msg-Id: unique per channel and native id."""
         return f"{self.channel.value}:{self.native_id}"
+
+
+def _has_lone_surrogates(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")  # C speed; only a lone surrogate cannot be encoded
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogates(k) or _has_lone_surrogates(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogates(item) for item in value)
+    return False
+
+
+def _replace_lone_surrogates(value: Any) -> Any:
+    """The payload itself when it is clean (every submission but a hostile one): checked, not copied."""
+    if not _has_lone_surrogates(value):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {_replace_lone_surrogates(k): _replace_lone_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_lone_surrogates(item) for item in value]
+    return value
 
 
 def submission_id_for(channel: Channel, native_id: str) -> uuid.UUID:

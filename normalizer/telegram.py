@@ -59,14 +59,19 @@ def _file_id(item: Any) -> str:
     return value if isinstance(value, str) and value else "?"
 
 
+def _dimension(value: Any) -> int:
+    """A photo size's width or height; 0 for anything but a positive integer (a forged or broken update)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
 def file_lines(message: dict[str, Any]) -> list[str]:
     """One line per file, by file_id (getFile turns it into a download link for the bot)."""
     lines: list[str] = []
     photo = message.get("photo")
     if isinstance(photo, list) and photo:
         # The sizes of one photo, smallest first: the largest is the one worth looking at.
-        largest = max((p for p in photo if isinstance(p, dict)), key=lambda p: p.get("width", 0) * p.get("height", 0),
-                      default=None)
+        largest = max((p for p in photo if isinstance(p, dict)), key=lambda p: _dimension(p.get("width"))
+                      * _dimension(p.get("height")), default=None)
         lines.append(f"[фото: {_file_id(largest)}]")
     document = message.get("document")
     if isinstance(document, dict):

@@ -139,12 +139,19 @@ _DOC_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "jpeg": "image/jpeg
 MAX_REMOTE_ATTACHMENTS = 20
 
 
+def _dimension(value: Any) -> int:
+    """A photo size's width or height; 0 for anything but a positive integer (a forged or broken event)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
 def attachment_reference(kind: str, data: dict[str, Any]) -> str | None:
     """Where the attachment can be fetched (largest photo size, doc url), else its VK id."""
     if kind == "photo":
-        sizes = [s for s in data.get("sizes") or [] if isinstance(s, dict) and isinstance(s.get("url"), str)]
+        listed = data.get("sizes")
+        sizes = [s for s in listed if isinstance(s, dict) and isinstance(s.get("url"), str)] if isinstance(
+            listed, list) else []
         if sizes:
-            best = max(sizes, key=lambda s: (int(s.get("width") or 0) * int(s.get("height") or 0)))
+            best = max(sizes, key=lambda s: _dimension(s.get("width")) * _dimension(s.get("height")))
             return str(best["url"])
     if kind == "doc":
         title = data.get("title")

@@ -418,3 +418,31 @@ class LoginAttempt(Base):
     login: Mapped[str] = mapped_column(String(64))
     address: Mapped[str] = mapped_column(String(64))
     ok: Mapped[bool] = mapped_column(Boolean)
+
+
+class IdentityClaim(Base):
+    """A chat account said it is a client (named the contract or the phone) without proof: the ticket stays in
+    the queue, marked, until a one-time code from the client's registered email comes back in the chat, or
+    staff confirm or reject it (router.identity_claims). Only the code's hash is kept."""
+
+    __tablename__ = "identity_claims"
+    __table_args__ = (
+        Index("ix_identity_claims_account", "account_kind", "account_value", "created_at"),
+        Index("ix_identity_claims_ticket_status", "ticket_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(36), unique=True)  # uuid4: names the claim to the code mailer
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"))  # the client the account claims to be
+    account_kind: Mapped[str] = mapped_column(String(16))  # a chat channel's identity kind (client_identities)
+    account_value: Mapped[str] = mapped_column(String(128))
+    # pending | verified (the code) | confirmed (staff) | rejected (staff) | superseded (a newer claim)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    method: Mapped[str] = mapped_column(String(16))  # email (a code) | staff (no email) | limited (too many)
+    code_hash: Mapped[str | None] = mapped_column(String(200))
+    code_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_by: Mapped[str | None] = mapped_column(String(64))

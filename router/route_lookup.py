@@ -296,6 +296,11 @@ def clients_by_id(session: Session, ids: Iterable[int]) -> dict[int, ClientInfo]
     return _clients(session, ids)
 
 
+def tickets_by_ids(session: Session, ids: set[int]) -> dict[str, TicketRef]:
+    """Tickets by id, by number (the ticket of an identity claim, router.identity_claims)."""
+    return _tickets(session, set(), ids)
+
+
 def _clients(session: Session, ids: Iterable[int]) -> dict[int, ClientInfo]:
     wanted = set(ids)
     if not wanted:

@@ -18,6 +18,7 @@ from router.jsontext import json_text_param
 from router.models import (
     ClientIdentity,
     Delivery,
+    IdentityClaim,
     Outbox,
     ScanReview,
     SentMessage,
@@ -52,6 +53,8 @@ class BatchRows:
     timers: list[tuple[TicketRef, Row]] = field(default_factory=list)  # sla_timers of new tickets
     rescheduled: list[tuple[TicketRef, Row]] = field(default_factory=list)  # timers moved by a resumed pause
     scan_reviews: list[tuple[TicketRef, Row]] = field(default_factory=list)  # scans a person must confirm
+    claims: list[tuple[TicketRef, Row]] = field(default_factory=list)  # identity claims of chat accounts
+    claim_updates: list[Row] = field(default_factory=list)  # claims resolved or tried (router.identity_claims)
 
     def write(self, session: Session) -> None:
         self._insert_tickets(session)
@@ -59,6 +62,7 @@ class BatchRows:
         self._update_bounced(session)
         self._update_assigned(session)
         self._update_replied(session)
+        self._update_claims(session)
         # Submission events and outbox payloads arrive as JSON text (pydantic's model_dump_json).
         statements = (
             (insert(_table(Submission)).values(event=json_text_param("event")), self.submissions),
@@ -67,6 +71,7 @@ class BatchRows:
             (insert(_table(StaffAlert)), self.alerts),
             (insert(_table(SlaTimer)), self.timers),
             (insert(_table(ScanReview)), self.scan_reviews),
+            (insert(_table(IdentityClaim)), self.claims),
         )
         if self.identities:
             session.execute(insert(_table(ClientIdentity)), self.identities)
@@ -137,6 +142,14 @@ class BatchRows:
              "new_stage": t.stage, "new_handler": t.handler}
             for t, queue in self.assigned
         ])
+
+    def _update_claims(self, session: Session) -> None:
+        if not self.claim_updates:
+            return
+        table = _table(IdentityClaim)
+        session.execute(update(table).where(table.c.id == bindparam("claim_id")).values(
+            status=bindparam("new_status"), attempts=bindparam("new_attempts"), resolved_at=bindparam("at"),
+            resolved_by=bindparam("by")), self.claim_updates)
 
     def _update_bounced(self, session: Session) -> None:
         if not self.bounced:

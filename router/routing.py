@@ -49,6 +49,24 @@ from router.contracts import (
     TicketSnapshot,
 )
 from router.contracts import Deadlines as TicketDeadlines
+from router.directory import first_identities
+from router.identity_claims import (
+    CLAIM_WINDOW,
+    CLAIMS_PER_DAY,
+    CODE_SUBJECT,
+    MAX_ATTEMPTS,
+    Account,
+    ClaimBook,
+    ClaimRef,
+    CodeCheck,
+    CodeOutcome,
+    IdentityCodeMail,
+    Method,
+    Status,
+    check_code,
+    code_in,
+    new_claim,
+)
 from router.models import CONTENT_ID_MAX
 from router.numbering import TicketNumbers
 from router.outbox import (
@@ -71,6 +89,7 @@ from router.route_lookup import (
     conversation_key,
     first_subscriber_head,
     load_known,
+    tickets_by_ids,
 )
 from router.route_rows import BatchRows, Row
 from router.scan_review import assess as assess_scan
@@ -82,6 +101,10 @@ from router.texts import (
     Signer,
     acknowledgement,
     auto_reply_note,
+    claim_refused_note,
+    claim_text,
+    code_checked_note,
+    code_checked_received,
     dispute_alert,
     follow_up_received,
     greeting_name,
@@ -89,6 +112,7 @@ from router.texts import (
     identity_claimed_note,
     identity_linked_note,
     identity_linked_received,
+    identity_verified_received,
     reopened_note,
     reopened_received,
     reply_bounced_alert,
@@ -105,6 +129,19 @@ CONTACT_CATEGORY = "contact"  # a shared phone number, not a complaint by itself
 RECEIPT_GIVEN_ON_INTAKE = frozenset({"phone"})
 PRIMARY_REVIEW_NOTE = "Первичная обработка: персональный менеджер"
 IDENTITY_CLAIMED = "identity_claimed"
+IDENTITY_CLAIM_REFUSED = "identity_claim_refused"  # over the limit of claims per account: no code sent
+IDENTITY_VERIFIED = "identity_verified"  # the code from the client's email came back from the same account
+IDENTITY_CODE_REJECTED = "identity_code_rejected"  # a wrong, used-up or expired code
+
+
+@dataclass(frozen=True)
+class ClaimPlan:
+    """What a claim of an unverified chat account leads to: a code by email, a staff check (no email, or
+    over the limit), or nothing new (the same claim is already pending on the ticket)."""
+
+    kind: str  # email | staff | limited | repeated
+    existing: ClaimRef | None = None
+    superseded: tuple[ClaimRef, ...] = ()
 
 
 class Outcome(StrEnum):
@@ -175,6 +212,9 @@ class RoutingBatch:
         self.rows = BatchRows()
         self._deadlines: dict[tuple[datetime, str], Deadlines] = {}
         self._calendars: dict[str, BusinessCalendar] = {}
+        self.claims = ClaimBook.load(session, {account for event in events
+                                               if (account := self._account(event)) is not None}, self.now)
+        self._emails: dict[int, bool] = {}
 
     def signer(self, login: str | None) -> Signer | None:
         """Who signs a text to the client of a ticket held by `login`: that manager; for a ticket of the
@@ -238,8 +278,13 @@ class RoutingBatch:
             claimed, client = client, None
         if event.auto_generated:
             return self._robot(event, client)
+        code = self._check_code(event) if client is None and claimed is None else None
+        if code is not None and code.outcome is CodeOutcome.VERIFIED:
+            client = self.client_by_id(code.claim.client_id)  # the code from the client's own mailbox
         conversation = conversation_key(event)
         linked = self._link_social_account(event, client, conversation)
+        if code is not None:
+            self._record_code(event, code, client)
         referenced = self.known.referenced(event, client)
         if referenced is not None and referenced.status != "open" and self._in_dispute_window(referenced):
             self._reopen(referenced, event, client)
@@ -257,21 +302,32 @@ class RoutingBatch:
         if chat_ticket is not None:
             self._submission(event, client, chat_ticket)
             signer = self.signer(chat_ticket.assignee)
-            reply = (identity_linked_received(chat_ticket.number, self._greeting(client, event), signer) if linked
-                     else identity_claim_received(chat_ticket.number, event.display_name, signer) if claimed
-                     else follow_up_received(chat_ticket.number, self._greeting(client, event), signer))
+            plan = self._plan_claim(event, claimed, chat_ticket) if claimed is not None else None
+            verified = code is not None and code.outcome is CodeOutcome.VERIFIED
+            if linked:
+                reply = (identity_verified_received if verified else identity_linked_received)(
+                    chat_ticket.number, self._greeting(client, event), signer)
+            elif plan is not None:
+                reply = identity_claim_received(chat_ticket.number, event.display_name, signer, claim_text(plan.kind))
+            elif code is not None and not verified:
+                reply = code_checked_received(chat_ticket.number, event.display_name, code.outcome,
+                                              code.attempts_left, signer)
+            else:
+                reply = follow_up_received(chat_ticket.number, self._greeting(client, event), signer)
+            # The message is kept on the ticket whatever it was (a code too: nothing the client wrote is lost).
             self._follow_up(chat_ticket, event, reply)
-            if claimed is not None:
-                self._record_claim(chat_ticket, event, claimed)
+            if claimed is not None and plan is not None:
+                self._record_claim(chat_ticket, event, claimed, plan)
             return RouteResult(Outcome.FOLLOW_UP, chat_ticket.number, chat_ticket.assignee)
         if event.category == CONTACT_CATEGORY and referenced is None:
             self._submission(event, client, None)
             return RouteResult(Outcome.RECORDED)
 
+        plan = self._plan_claim(event, claimed, None) if claimed is not None else None
         ticket = self._create_ticket(event, client, parent=referenced, conversation=conversation, review=review,
-                                     claimed=claimed is not None)
-        if claimed is not None:
-            self._record_claim(ticket, event, claimed)
+                                     claim=plan)
+        if claimed is not None and plan is not None:
+            self._record_claim(ticket, event, claimed, plan)
         self._submission(event, client, ticket)
         return RouteResult(Outcome.CREATED, ticket.number, ticket.assignee)
 
@@ -296,9 +352,94 @@ class RoutingBatch:
         proven = {self.known.identities.get(("phone", phone)) for phone in event.identities.verified_phones}
         return client.id not in proven
 
-    def _record_claim(self, ticket: TicketRef, event: ComplaintEvent, claimed: ClientInfo) -> None:
-        """The ticket stays in the queue, marked for staff: who the account says it is."""
-        self._history(ticket, event, IDENTITY_CLAIMED, ticket.stage, identity_claimed_note(claimed.contract_number))
+    def _account(self, event: ComplaintEvent) -> Account | None:
+        """The chat account of an event the directory does not know yet (its claims are what count)."""
+        if event.channel not in CHAT_CHANNELS:
+            return None
+        pairs = [pair for pair in self.known.pairs[event.event_id] if pair[0] in CHAT_CHANNELS]
+        if any(pair in self.known.identities for pair in pairs):
+            return None
+        return pairs[0] if pairs else None
+
+    def _has_email(self, client_id: int) -> bool:
+        if client_id not in self._emails:
+            found = first_identities(self.session, {client_id}, "email").get(client_id) or ""
+            self._emails[client_id] = "@" in found
+        return self._emails[client_id]
+
+    def _plan_claim(self, event: ComplaintEvent, claimed: ClientInfo, ticket: TicketRef | None) -> ClaimPlan:
+        account = self._account(event)
+        assert account is not None, "only an account the directory does not know makes a claim"
+        pending = self.claims.pending_on(account, ticket) if ticket is not None else []
+        same = [claim for claim in pending if claim.client_id == claimed.id]
+        if same:
+            latest = same[-1]
+            if latest.method != Method.EMAIL:
+                return ClaimPlan(latest.method, latest)
+            if latest.code_live(self.now):
+                return ClaimPlan("repeated", latest)
+        if self.claims.recent(account, self.now) >= CLAIMS_PER_DAY:
+            kind = Method.LIMITED.value
+        else:
+            kind = Method.EMAIL.value if self._has_email(claimed.id) else Method.STAFF.value
+        return ClaimPlan(kind, None, tuple(pending))
+
+    def _record_claim(self, ticket: TicketRef, event: ComplaintEvent, claimed: ClientInfo, plan: ClaimPlan) -> None:
+        """The ticket stays in the queue, marked for staff (a pending claim): who the account says it is; a code
+        is mailed to the client's registered email, or staff check (no email, too many claims)."""
+        if plan.existing is not None:
+            self._history(ticket, event, IDENTITY_CLAIMED, ticket.stage,
+                          identity_claimed_note(claimed.contract_number, plan.kind))
+            return
+        account = self._account(event)
+        assert account is not None
+        for older in plan.superseded:
+            older.resolve(Status.SUPERSEDED, self.now, "routing")
+        claim = new_claim(claimed.id, account, Method(plan.kind), ticket, self.now)
+        self.claims.add(claim)
+        self._history(ticket, event, IDENTITY_CLAIMED, ticket.stage,
+                      identity_claimed_note(claimed.contract_number, plan.kind))
+        if plan.kind == Method.LIMITED:
+            self._history(ticket, event, IDENTITY_CLAIM_REFUSED, ticket.stage,
+                          claim_refused_note(CLAIMS_PER_DAY, int(CLAIM_WINDOW.total_seconds() // 3600)))
+        elif plan.kind == Method.EMAIL:
+            mail = IdentityCodeMail(outbox_id=OUTBOX_ID_BY_RELAY, claim=claim.key, ticket_number=ticket.number)
+            self.rows.outbox.append((ticket, outbox_row(CODE_SUBJECT, mail.model_dump_json(), self.now)))
+
+    def _check_code(self, event: ComplaintEvent) -> CodeCheck | None:
+        """A message of an unverified account that is just a code, while a mailed code of its claim waits."""
+        account = self._account(event)
+        code = code_in(event.text) if account is not None else None
+        if account is None or code is None:
+            return None
+        return check_code(self.claims, account, code, self.now)
+
+    def _claim_ticket(self, claim: ClaimRef) -> TicketRef | None:
+        if claim.ticket is not None:
+            return claim.ticket
+        if claim.ticket_id is None:
+            return None
+        if claim.ticket_id not in self.known.tickets_by_id:
+            for ticket in tickets_by_ids(self.session, {claim.ticket_id}).values():
+                self.known.tickets.setdefault(ticket.number, ticket)
+                if ticket.id is not None:
+                    self.known.tickets_by_id.setdefault(ticket.id, self.known.tickets[ticket.number])
+        return self.known.tickets_by_id.get(claim.ticket_id)
+
+    def _record_code(self, event: ComplaintEvent, code: CodeCheck, client: ClientInfo | None) -> None:
+        """The history of the claim's ticket says what the code did; a right one hands that ticket over too
+        (the chat's own tickets were handed over with the link)."""
+        ticket = self._claim_ticket(code.claim)
+        if ticket is None:
+            return
+        if code.outcome is CodeOutcome.VERIFIED:
+            self._history(ticket, event, IDENTITY_VERIFIED, ticket.stage,
+                          code_checked_note("verified", code.claim.attempts, 0))
+            if client is not None and ticket.client_id is None and ticket.status == "open":
+                self._hand_over(ticket, client, event)
+            return
+        self._history(ticket, event, IDENTITY_CODE_REJECTED, ticket.stage,
+                      code_checked_note(code.outcome.value, code.claim.attempts, MAX_ATTEMPTS))
 
     def _link_social_account(self, event: ComplaintEvent, client: ClientInfo | None, conversation: str | None) -> bool:
         """A social account the directory does not know, in a message that named a client's contract or
@@ -397,6 +538,9 @@ class RoutingBatch:
         return greeting_name(client.name, client.segment) if client else event.display_name
 
     def write(self) -> None:
+        self.rows.claims.extend((claim.ticket, claim.insert_row()) for claim in self.claims.new()
+                                if claim.ticket is not None)
+        self.rows.claim_updates.extend(claim.update_row() for claim in self.claims.changed())
         self.rows.write(self.session)
         self.numbers.save()
 
@@ -418,7 +562,7 @@ class RoutingBatch:
 
     def _create_ticket(
         self, event: ComplaintEvent, client: ClientInfo | None, parent: TicketRef | None,
-        conversation: str | None = None, review: dict[str, Any] | None = None, claimed: bool = False,
+        conversation: str | None = None, review: dict[str, Any] | None = None, claim: ClaimPlan | None = None,
     ) -> TicketRef:
         assignment = self.assigner.assign(client)
         self.assigner.took(assignment)
@@ -455,7 +599,8 @@ class RoutingBatch:
         ask_contract = client is None and conversation is not None
         self._reply(ticket, event, OutboundKind.ACKNOWLEDGEMENT, acknowledgement(
             ticket.number, self.deadlines(registered, assignment.queue), self.calendar.tz,
-            self._greeting(client, event), ask_contract, self.signer(ticket.assignee), claimed=claimed))
+            self._greeting(client, event), ask_contract, self.signer(ticket.assignee), claimed=claim is not None,
+            claim=claim_text(claim.kind) if claim is not None else None))
         return ticket
 
     def _start_primary_review(self, ticket: TicketRef, event: ComplaintEvent) -> bool:

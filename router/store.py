@@ -60,7 +60,11 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping: it is a round trip on every checkout, paid by every request. A connection that died
+    # with the server fails its next statement instead; SQLAlchemy then invalidates the whole pool (every
+    # connection older than the failure), and the caller treats the error as an outage and retries
+    # (workers.app.runtime.database_unavailable).
+    kwargs.setdefault("pool_pre_ping", False)
     return create_async_engine(url, **kwargs)
 
 

@@ -82,13 +82,36 @@ VERIFY_FIRST = ("Чтобы защитить данные клиентов, мы
                 "Проверка пройдёт сразу, если поделиться своим номером кнопкой «Поделиться контактом».")
 
 
+# How a claimed identity gets verified (router.identity_claims): what the chat account is told. Nothing of the
+# client's: no name, no contract, no address (not even masked).
+CODE_SENT = ("Чтобы защитить данные клиентов, мы ничего не сообщаем о договоре, пока не убедимся, что этот "
+             "аккаунт принадлежит владельцу договора. Мы отправили одноразовый код подтверждения на адрес "
+             "электронной почты, указанный в договоре. Пришлите этот код (6 цифр) ответным сообщением в этот "
+             "чат. Код действует 30 минут.")
+CODE_ALREADY_SENT = ("Код подтверждения уже отправлен на адрес электронной почты, указанный в договоре: пришлите "
+                     "его (6 цифр) в этот чат. Пока личность не подтверждена, мы ничего не сообщаем о договоре.")
+CLAIM_LIMITED = ("С этого аккаунта было слишком много попыток подтвердить договор за сутки, поэтому новый код "
+                 "не отправляется. Ваше сообщение сохранено: специалист проверит данные и свяжется с вами. Пока "
+                 "личность не подтверждена, мы ничего не сообщаем о договоре.")
+CODE_WRONG = "Код неверный. Проверьте код в письме и пришлите его ещё раз. Осталось попыток: {left}."
+CODE_EXHAUSTED = ("Код введён неверно слишком много раз и больше не действует. Ваше сообщение сохранено: "
+                  "специалист проверит данные и свяжется с вами.")
+CODE_EXPIRED = ("Срок действия кода истёк. Чтобы получить новый код, пришлите номер договора ещё раз — или "
+                "дождитесь, пока специалист проверит данные и свяжется с вами.")
+CLAIM_TEXTS = {"email": CODE_SENT, "staff": VERIFY_FIRST, "limited": CLAIM_LIMITED, "repeated": CODE_ALREADY_SENT}
+
+
+def claim_text(method: str) -> str:
+    return CLAIM_TEXTS.get(method, VERIFY_FIRST)
+
+
 def acknowledgement(
     number: str, deadlines: Deadlines, tz: ZoneInfo, name: str | None, ask_contract: bool = False,
-    signer: Signer | None = None, claimed: bool = False,
+    signer: Signer | None = None, claimed: bool = False, claim: str | None = None,
 ) -> str:
     who = "Персональный менеджер" if not ask_contract else "Специалист абонентского отдела"
     ask = (
-        f"{VERIFY_FIRST}\n\n" if claimed else
+        f"{claim or VERIFY_FIRST}\n\n" if claimed else
         "Мы не нашли ваш договор по этому аккаунту. Пожалуйста, пришлите номер договора "
         "(или номер телефона, на который он оформлен) — сотрудник проверит его, и претензию получит ваш "
         "персональный менеджер.\n\n"
@@ -115,14 +138,69 @@ def identity_linked_received(number: str, name: str | None, signer: Signer | Non
                          f"менеджеру.", signer)
 
 
-def identity_claim_received(number: str, name: str | None, signer: Signer | None = None) -> str:
+def identity_claim_received(number: str, name: str | None, signer: Signer | None = None,
+                            claim: str | None = None) -> str:
     """A chat account named a client's number: no name, no contract, nothing of the client's in the answer."""
-    return _letter(name, f"Ваше сообщение добавлено к претензии {number}. {VERIFY_FIRST}", signer)
+    return _letter(name, f"Ваше сообщение добавлено к претензии {number}. {claim or VERIFY_FIRST}", signer)
 
 
-def identity_claimed_note(contract_number: str) -> str:
-    return (f"Личность не подтверждена: аккаунт назвал номер договора или телефона клиента (договор "
+def code_checked_received(number: str, name: str | None, outcome: str, attempts_left: int,
+                          signer: Signer | None = None) -> str:
+    """The account sent a code that did not verify it (wrong, used up, expired)."""
+    text = {"wrong": CODE_WRONG.format(left=attempts_left), "exhausted": CODE_EXHAUSTED,
+            "expired": CODE_EXPIRED}[outcome]
+    return _letter(name, f"Ваше сообщение добавлено к претензии {number}. {text}", signer)
+
+
+def identity_verified_received(number: str, name: str | None, signer: Signer | None = None) -> str:
+    return _letter(name, f"Спасибо, личность подтверждена. Претензия {number} передана вашему персональному "
+                         f"менеджеру.", signer)
+
+
+CODE_MAIL_SUBJECT = "Код подтверждения для чата со службой по работе с претензиями"
+
+
+def code_mail(code: str, platform: str, account_value: str, ttl_minutes: int) -> str:
+    """To the client's registered email: which account asked (`platform`: the channel's title), the code, what
+    to do if it was not them. Nothing the client does not already know (not the complaint: whoever wrote it is
+    not verified)."""
+    return (
+        "Здравствуйте!\n\n"
+        f"В чат службы по работе с претензиями написали из аккаунта {platform} (id {account_value}) и назвали "
+        "номер вашего договора или телефона. Чтобы подтвердить, что это ваш аккаунт, отправьте в тот же чат "
+        f"код подтверждения:\n\n{code}\n\n"
+        f"Код действует {ttl_minutes} минут. После подтверждения аккаунт будет привязан к вашему договору.\n\n"
+        "Если это были не вы, просто проигнорируйте это письмо: без кода аккаунт не получит никаких сведений "
+        "о вашем договоре. Если у вас есть сомнения, позвоните оператору по телефону, указанному в договоре.\n\n"
+        "Никому не сообщайте этот код.\n\n"
+        f"{DEPARTMENT_SIGNATURE}"
+    )
+
+
+CLAIM_METHOD_NOTES = {
+    "email": "Клиенту отправлен одноразовый код на адрес электронной почты из договора.",
+    "staff": "У клиента нет адреса электронной почты: подтвердите или отклоните личность вручную.",
+    "limited": "Код не отправлен: превышен лимит попыток подтверждения для этого аккаунта.",
+    "repeated": "Повторно; код уже отправлен.",
+}
+
+
+def identity_claimed_note(contract_number: str, method: str | None = None) -> str:
+    note = (f"Личность не подтверждена: аккаунт назвал номер договора или телефона клиента (договор "
             f"{contract_number}). Проверьте по телефону из договора; до проверки данные клиента не сообщаются.")
+    return f"{note} {CLAIM_METHOD_NOTES[method]}" if method in CLAIM_METHOD_NOTES else note
+
+
+def claim_refused_note(limit: int, hours: int) -> str:
+    return (f"Код подтверждения не отправлен: с аккаунта уже было {limit} попытки подтвердить договор за "
+            f"{hours} ч. Подтвердите или отклоните личность вручную.")
+
+
+def code_checked_note(outcome: str, attempts: int, max_attempts: int) -> str:
+    return {"wrong": f"Неверный код подтверждения (попытка {attempts} из {max_attempts}).",
+            "exhausted": "Код подтверждения введён неверно слишком много раз: код больше не действует.",
+            "expired": "Прислан код подтверждения после истечения срока действия.",
+            "verified": "Личность подтверждена кодом из письма."}[outcome]
 
 
 def reopened_received(number: str, name: str | None, signer: Signer | None = None) -> str:

@@ -44,6 +44,9 @@ log = logging.getLogger("complaints.email.intake")
 
 Publish = Callable[[RawSubmission], Awaitable[object]]
 POISON_ATTEMPTS = 3
+# Threads writing one batch's blobs (fsyncs overlap), and the fewest mails worth a thread of their own.
+STORE_THREADS = 4
+MIN_SHARE = 16
 
 
 @dataclass(frozen=True)
@@ -186,8 +189,7 @@ class MailboxLoop:
         wanted = [uid for uid in chunk if uid not in skip]
         if wanted:
             fetched = await self._fetch(session, wanted)
-            results = await asyncio.gather(*(self._hand_off(session, uid, fetched.get(uid)) for uid in wanted),
-                                           return_exceptions=True)
+            results = await self._hand_off_all(session, wanted, fetched)
             for uid, result in zip(wanted, results, strict=True):
                 if isinstance(result, BaseException):
                     outcome.errors.append(result)
@@ -239,27 +241,69 @@ class MailboxLoop:
         self._chunk_failures.pop(chunk_key, None)
         return fetched
 
-    async def _hand_off(self, session: ImapSession, uid: int, mail: FetchedMail | None) -> bool:
-        """Blob + publish (True), or record an unreadable mail (False); raises if the hand-off failed."""
+    async def _hand_off_all(self, session: ImapSession, uids: list[int],
+                            fetched: dict[int, FetchedMail]) -> list[bool | BaseException]:
+        """Each UID's hand-off, in `uids` order: True when published, False when there was nothing to
+        publish (gone or unreadable, recorded), or the exception that stopped it.
+
+        The blobs are written by a few threads, each a share of the batch in one call (a thread hop per
+        mail cost more CPU than the write), and each share's mails are published as soon as its blobs are
+        on disk; every publish still follows its own blob, and the whole batch is in flight at once.
+        """
+        results: dict[int, bool | BaseException] = {}
+        readable: list[FetchedMail] = []
+        for uid in uids:
+            mail = fetched.get(uid)
+            if mail is not None and mail.data is not None:
+                readable.append(mail)
+                continue
+            try:
+                results[uid] = await self._not_published(session, uid, mail)
+            except Exception as exc:
+                results[uid] = exc
+        size = max(MIN_SHARE, -(-len(readable) // STORE_THREADS))  # contiguous shares: UID order kept
+        outcomes = await asyncio.gather(*(self._store_and_publish(session, readable[k:k + size])
+                                          for k in range(0, len(readable), size)))
+        for outcome in outcomes:
+            results.update(outcome)
+        return [results[uid] for uid in uids]
+
+    async def _not_published(self, session: ImapSession, uid: int, mail: FetchedMail | None) -> bool:
         name, uidvalidity = self.config.name, session.uidvalidity
         if mail is None:
             # The answer was OK but did not include this UID: expunged meanwhile by someone else.
             log.info("mailbox %r: UID %s vanished before it was fetched", name, uid)
             return False
-        if mail.data is None:
-            reason = mail.problem or "the FETCH answer carried no message body"
-            log.error("mailbox %r: UID %s (UIDVALIDITY %s) unreadable: %s; recorded in SHUNT", name, uid,
-                      uidvalidity, reason)
-            await self.quarantine(UnreadableMail(name, self.config.folder, uidvalidity, uid, reason))
-            return False
-        data = mail.data
-        raw = await asyncio.to_thread(
-            store_mail, self.blobs, data, native_id=mail_native_id(name, uidvalidity, uid),
-            received_at=arrival_time(mail.internal_date, datetime.now(UTC)),
-            origin={"mailbox": name, "uidvalidity": uidvalidity, "uid": uid},
-        )
-        await self.publish(raw)
-        return True
+        reason = mail.problem or "the FETCH answer carried no message body"
+        log.error("mailbox %r: UID %s (UIDVALIDITY %s) unreadable: %s; recorded in SHUNT", name, uid,
+                  uidvalidity, reason)
+        await self.quarantine(UnreadableMail(name, self.config.folder, uidvalidity, uid, reason))
+        return False
+
+    async def _store_and_publish(self, session: ImapSession,
+                                 mails: list[FetchedMail]) -> dict[int, bool | BaseException]:
+        stored = await asyncio.to_thread(self._store, session.uidvalidity, mails)
+        ready = [(mail.uid, raw) for mail, raw in zip(mails, stored, strict=True) if isinstance(raw, RawSubmission)]
+        published = await asyncio.gather(*(self.publish(raw) for _, raw in ready), return_exceptions=True)
+        results: dict[int, bool | BaseException] = {
+            mail.uid: raw for mail, raw in zip(mails, stored, strict=True) if isinstance(raw, BaseException)}
+        for (uid, _), result in zip(ready, published, strict=True):
+            results[uid] = result if isinstance(result, BaseException) else True
+        return results
+
+    def _store(self, uidvalidity: int, mails: list[FetchedMail]) -> list[RawSubmission | BaseException]:
+        """In a worker thread: each mail's bytes into the blob store (fsynced) and its RawSubmission."""
+        name, stored = self.config.name, list[RawSubmission | BaseException]()
+        for mail in mails:
+            assert mail.data is not None
+            try:
+                stored.append(store_mail(
+                    self.blobs, mail.data, native_id=mail_native_id(name, uidvalidity, mail.uid),
+                    received_at=arrival_time(mail.internal_date, datetime.now(UTC)),
+                    origin={"mailbox": name, "uidvalidity": uidvalidity, "uid": mail.uid}))
+            except Exception as exc:
+                stored.append(exc)
+        return stored
 
 
 def arrival_time(internal_date: datetime | None, now: datetime) -> datetime:

@@ -81,7 +81,8 @@ def inspect(data: bytes, config: ScanConfig) -> ScanInfo:
         image = _open_image(data, content_type)
         try:
             pages = getattr(image, "n_frames", 1)
-        except (OSError, SyntaxError, ValueError, struct.error) as error:
+        except (OSError, EOFError, SyntaxError, ValueError, TypeError, KeyError, struct.error) as error:
+            # A truncated TIFF's frame count: Pillow raises TypeError (from a KeyError) for a missing tag.
             raise BadSubmission(f"изображение повреждено: {error}") from None
         finally:
             image.close()

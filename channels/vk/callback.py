@@ -81,7 +81,11 @@ async def handle_callback(config: VkConfig, data: bytes, publish: Publish, quara
     except BadSubmission as exc:
         stored = {k: v for k, v in body.items() if k != "secret"}
         native_id = f"{config.group_id}:{event_id}" if isinstance(event_id, str) else f"{config.group_id}:?"
-        await quarantine(json.dumps(stored, ensure_ascii=False).encode(), native_id, str(exc))
+        try:
+            await quarantine(json.dumps(stored, ensure_ascii=False).encode(), native_id, str(exc))
+        except Unavailable:  # not kept: VK must resend it (then it is kept with its reason)
+            METRICS["unavailable"] += 1
+            return WebhookAnswer(503, "temporarily unavailable")
         METRICS["quarantined"] += 1
         log.warning("vk callback: event %s of type %r quarantined: %s", event_id, kind, exc)
         return WebhookAnswer(200, OK)  # kept with the reason; a resend would not make it better

@@ -56,8 +56,13 @@ def parse_mailbox(raw: str) -> Mailbox:
     simple = _simple_mailbox(value.strip())
     if simple is not None:
         return simple
-    parsed = POLICY.header_factory("from", value)
-    addresses = parsed.addresses
+    try:
+        parsed = POLICY.header_factory("from", value)
+        addresses = parsed.addresses
+    except Exception:
+        # The 3.11 header registry trips over some values with its own internal errors (AttributeError on a
+        # group "x: y:z@a.ru;;", IndexError, TypeError, ValueError on a lone CR): all of them mean "malformed".
+        return Mailbox(None, None, "malformed address")
     if len(addresses) != 1:
         return Mailbox(None, None, f"{len(addresses)} addresses")
     if any(isinstance(d, errors.InvalidHeaderDefect) for d in parsed.defects):

@@ -33,7 +33,7 @@ def codec_for(label: str | None) -> str | None:
             return codec
     try:
         return codecs.lookup(label).name
-    except LookupError:
+    except (LookupError, ValueError):  # ValueError: a label with a NUL in it ("UT\0F-8")
         return None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import weakref
 from email.message import Message
 
 from normalizer.email.charset import decode_bytes, fix_surrogates
@@ -21,8 +22,25 @@ _Q_ESCAPE = re.compile(rb"=([0-9A-Fa-f]{2})")
 
 def raw_header(msg: Message, name: str) -> list[str]:
     """Every raw value of a header, unparsed (8-bit bytes kept as surrogate escapes)."""
-    lower = name.lower()
-    return [value for key, value in msg.raw_items() if key.lower() == lower]
+    return list(_raw_index(msg).get(name.lower(), ()))
+
+
+# The raw values by lower-cased name, built once per message (a mail's headers are read a dozen times).
+# Kept with the header list it was built from: a message whose headers were changed since is indexed again.
+_INDEXES: weakref.WeakKeyDictionary[Message, tuple[list[tuple[str, str]], dict[str, list[str]]]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _raw_index(msg: Message) -> dict[str, list[str]]:
+    items = list(msg.raw_items())
+    cached = _INDEXES.get(msg)
+    if cached is not None and cached[0] == items:
+        return cached[1]
+    index: dict[str, list[str]] = {}
+    for key, value in items:
+        index.setdefault(key.lower(), []).append(value)
+    _INDEXES[msg] = (items, index)
+    return index
 
 
 def unfold(value: str) -> str:

@@ -7,6 +7,7 @@ parsed leniently (the parser records defects), as a mail client would show it.
 
 from __future__ import annotations
 
+import re
 from email import policy
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
@@ -53,6 +54,11 @@ class CachingHeaderRegistry(HeaderRegistry):
 
 POLICY = policy.default.clone(header_factory=CachingHeaderRegistry())
 _PARSER = BytesParser(policy=POLICY)
+# The stdlib parser's test for a header line (email.feedparser.headerRE): the first line that fails it
+# ends the header block. Any line here that would fail it, or a line break the parser splits on other
+# than LF and CRLF, sends the mail through the full parse.
+_NOT_A_HEADER_LINE = re.compile(rb"^(?!From |[\041-\071\073-\176]*:|[\t ])", re.M)
+_ODD_LINE_BREAK = re.compile(rb"\r(?!\n)|[\v\f\x1c\x1d\x1e]")
 
 
 def header_block_size(data: bytes, cap: int) -> int:
@@ -79,7 +85,31 @@ def parse_mail(data: bytes, limits: EmailLimits) -> EmailMessage:
             f"заголовки письма больше предела {limits.max_header_bytes} байт / "
             f"header block is over the header size cap {limits.max_header_bytes}"
         )
-    msg = _PARSER.parsebytes(data)
+    msg = _parse_single_part(data) or _PARSER.parsebytes(data)
     if not isinstance(msg, EmailMessage) or not msg.keys():
         raise BadSubmission("не письмо: нет ни одного поля заголовка / not an email message: no header fields")
+    return msg
+
+
+def _parse_single_part(data: bytes) -> EmailMessage | None:
+    """The same message as `_PARSER.parsebytes(data)` for a mail that is not multipart (most are), without
+    the parser's pass over every line of the body; None when the full parse must do it.
+
+    For such a mail the stdlib parser takes the headers up to the first empty line and the rest,
+    unchanged, as the payload. Here only the header block goes through the parser (with the empty line
+    after it), and the payload is set to the rest of the bytes, decoded as the parser decodes them.
+    """
+    lf, crlf = data.find(b"\n\n"), data.find(b"\r\n\r\n")
+    if lf >= 0 and (crlf < 0 or lf < crlf):
+        head, body = data[: lf + 1], data[lf + 2 :]
+    elif crlf >= 0:
+        head, body = data[: crlf + 2], data[crlf + 4 :]
+    else:
+        return None
+    if _NOT_A_HEADER_LINE.search(head, 0, len(head) - 1) or _ODD_LINE_BREAK.search(head) or b"\nFrom " in head:
+        return None  # (a "From " line after the first may be taken as the body's first line)
+    msg = _PARSER.parsebytes(head + b"\n")
+    if not isinstance(msg, EmailMessage) or msg.get_content_maintype() in ("multipart", "message"):
+        return None  # (message/delivery-status included)
+    msg.set_payload(body.decode("ascii", "surrogateescape"))
     return msg

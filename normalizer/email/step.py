@@ -28,7 +28,20 @@ from normalizer.phones import phones_in_text
 MAX_BODY_CHARS = 200_000
 
 
+MIME_TOO_DEEP = ("MIME-части вложены слишком глубоко, письмо не разобрать / MIME parts nested too deeply to "
+                 "parse")
+
+
 def email_message(draft: Draft) -> None:
+    try:
+        _email_message(draft)
+    except RecursionError:
+        # Thousands of nested multiparts exhaust the stdlib parser's recursion: the same on every retry, so
+        # quarantined at once with this reason rather than retried as if it were a passing fault.
+        raise BadSubmission(MIME_TOO_DEEP) from None
+
+
+def _email_message(draft: Draft) -> None:
     raw, config = draft.raw, draft.config
     key = raw.payload.get("blob_key")
     if not isinstance(key, str):

@@ -24,6 +24,7 @@ class TicketFacts:
     owner: Staff | None = None  # the Staff row of ticket.assignee_login
     departments: frozenset[str] = frozenset()  # departments that had the ticket in deep review
     measures_pending: bool = False  # culprits' measures await the director's approval
+    identity_claim_pending: bool = False  # a chat account's claim to be a client waits (router.identity_claims)
 
 
 def acting_owner(staff: Staff, ticket: Ticket, facts: TicketFacts) -> bool:

@@ -10,8 +10,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from router.assignment import assign as assignment_of
 from router.contracts import TicketEventType
-from router.models import Recommendation, TicketDecision, TicketDepartment
+from router.identity_claims import Status as ClaimStatus
+from router.models import Client, ClientIdentity, IdentityClaim, Recommendation, TicketDecision, TicketDepartment
 from router.review import fields as f
 from router.review.context import ActionContext
 from router.review.errors import Conflict, Forbidden
@@ -282,10 +284,78 @@ def reassign(ctx: ActionContext, fields: f.LoginFields) -> Step:
     return Step(None, note, announced=True)
 
 
+def _pending_claims(ctx: ActionContext) -> list[IdentityClaim]:
+    """The ticket's pending identity claims, newest first; Conflict when there is none (any more)."""
+    claims = list(ctx.session.scalars(select(IdentityClaim).where(
+        IdentityClaim.ticket_id == ctx.ticket.id, IdentityClaim.status == ClaimStatus.PENDING.value,
+    ).order_by(IdentityClaim.id.desc()).with_for_update()))
+    if not claims:
+        ru, en = "У претензии нет неподтверждённой личности клиента.", "The ticket has no pending identity claim."
+        raise Conflict(ru, en)
+    return claims
+
+
+def _account(claim: IdentityClaim) -> str:
+    return f"в чате ({claim.account_kind}, id {claim.account_value})"
+
+
+def _settle_claims(ctx: ActionContext, claims: list[IdentityClaim], status: ClaimStatus) -> None:
+    for claim in claims:
+        claim.status, claim.resolved_at, claim.resolved_by = status.value, to_utc(ctx.now), ctx.actor.login
+
+
+CONFIRMED_TEXT = "Спасибо, личность подтверждена. Претензия {number} передана вашему персональному менеджеру."
+
+
+def confirm_identity(ctx: ActionContext, fields: f.OptionalNoteFields) -> Step:
+    """The account is the client's (checked by staff, e.g. by a call to the phone of the contract): it is linked
+    to the client, the ticket goes to the client's manager, and the client is told in the chat."""
+    claims = _pending_claims(ctx)
+    claim, ticket = claims[0], ctx.ticket
+    client = ctx.session.get(Client, claim.client_id)
+    assert client is not None, "a claim names an existing client (foreign key)"
+    owner = ctx.session.scalar(select(ClientIdentity.client_id).where(
+        ClientIdentity.kind == claim.account_kind, ClientIdentity.value == claim.account_value))
+    if owner is not None and owner != client.id:
+        raise Conflict("Этот аккаунт уже привязан к другому клиенту: подтвердить личность нельзя.",
+                       "The account is already linked to another client.")
+    if owner is None:
+        ctx.session.add(ClientIdentity(client_id=client.id, kind=claim.account_kind, value=claim.account_value))
+    _settle_claims(ctx, [claim], ClaimStatus.CONFIRMED)
+    _settle_claims(ctx, claims[1:], ClaimStatus.SUPERSEDED)
+    ticket.client_id = client.id
+    note = (f"Личность подтверждена сотрудником: аккаунт {_account(claim)} привязан к клиенту {client.name} "
+            f"(договор {client.contract_number})")
+    to: Stage | None = None
+    announced = False
+    if ticket.assignee_login is None:
+        assignment = assignment_of(ctx.session, client)
+        ticket.assignee_login, ticket.queue = assignment.assignee, assignment.queue
+        note += f". Назначено: {assignment.assignee or 'очередь ' + assignment.queue} ({assignment.reason})"
+        if assignment.assignee is not None:
+            ticket.handler_login, to = assignment.assignee, Stage.PRIMARY_REVIEW
+            ctx.announce(TicketEventType.ASSIGNED, "confirm_identity")
+            announced = True
+    ctx.send(CONFIRMED_TEXT.format(number=ticket.number))
+    return Step(to, _with(note, fields.note), announced=announced)
+
+
+def reject_identity(ctx: ActionContext, fields: f.OptionalNoteFields) -> Step:
+    """Not the client's account (or it could not be checked): the claim is closed, nothing is linked; the ticket
+    stays where it is, without a client."""
+    claims = _pending_claims(ctx)
+    client = ctx.session.get(Client, claims[0].client_id)
+    _settle_claims(ctx, claims, ClaimStatus.REJECTED)
+    contract = client.contract_number if client is not None else "?"
+    return Step(None, _with(f"Личность не подтверждена: аккаунт {_account(claims[0])} не привязан к договору "
+                            f"{contract}", fields.note))
+
+
 HANDLERS: dict[str, Handler] = {
     "assign": assign, "acknowledge": acknowledge, "answer_unfounded": answer_unfounded,
     "send_to_department": send_to_department, "ask_client": ask_client, "redirect": redirect,
     "conclude": conclude, "propose": propose, "decide": decide, "approve": approve, "send_back": send_back,
     "approve_measures": approve_measures, "inform": inform, "dispute": dispute, "review_again": review_again,
     "uphold": uphold, "comment": comment, "write_to_client": write_to_client, "reassign": reassign,
+    "confirm_identity": confirm_identity, "reject_identity": reject_identity,
 }

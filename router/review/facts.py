@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from router.models import Staff, Ticket, TicketDecision, TicketDepartment
+from router.models import IdentityClaim, Staff, Ticket, TicketDecision, TicketDepartment
 from router.review.access import TicketFacts
 from router.review.errors import Conflict, InvalidFields, NotFound
 
@@ -33,8 +33,10 @@ def load_facts(session: Session, ticket: Ticket) -> TicketFacts:
             TicketDecision.measures_approved_at.is_(None),
         ).limit(1)
     )
+    claim = session.scalar(select(IdentityClaim.id).where(
+        IdentityClaim.ticket_id == ticket.id, IdentityClaim.status == "pending").limit(1))
     return TicketFacts(owner=load_staff(session, ticket.assignee_login), departments=frozenset(departments),
-                       measures_pending=pending is not None)
+                       measures_pending=pending is not None, identity_claim_pending=claim is not None)
 
 
 def first_active(session: Session, role: str, department: str | None = None) -> Staff | None:

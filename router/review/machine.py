@@ -31,6 +31,7 @@ class Requirement(StrEnum):
     DIRECTOR_PENDING = "director_pending"
     NOT_DIRECTOR_PENDING = "not_director_pending"
     MEASURES_PENDING = "measures_pending"
+    IDENTITY_CLAIM_PENDING = "identity_claim_pending"
 
 
 REQUIREMENT_MESSAGES: dict[Requirement, tuple[str, str]] = {
@@ -45,6 +46,8 @@ REQUIREMENT_MESSAGES: dict[Requirement, tuple[str, str]] = {
                                        "The decision is waiting for the director's approval."),
     Requirement.MEASURES_PENDING: ("Нет мер в отношении виновных, ожидающих согласования.",
                                    "No measures for culprits await approval."),
+    Requirement.IDENTITY_CLAIM_PENDING: ("У претензии нет неподтверждённой личности клиента.",
+                                         "The ticket has no identity claim to confirm or reject."),
 }
 
 ALL_STAGES = frozenset(Stage)
@@ -102,6 +105,12 @@ ACTIONS: dict[str, ActionSpec] = {spec.name: spec for spec in (
     _spec("uphold", "Оставить решение в силе", {P.DIRECTOR}, {S.DISPUTE}, f.NoteFields, {S.INFORMING}),
     _spec("comment", "Комментарий", {P.STAFF}, ALL_STAGES, f.NoteFields),
     _spec("write_to_client", "Написать клиенту", {P.OWNER}, ALL_STAGES, f.TextFields),
+    # A chat account named a client's number without proof (router.identity_claims): whoever works the queue
+    # confirms it (the account is linked, the ticket goes to the client's manager) or rejects it.
+    _spec("confirm_identity", "Подтвердить личность", {P.SUBSCRIBER_HEAD, P.ADMIN, P.MANAGER},
+          {S.REGISTERED, S.PRIMARY_REVIEW}, f.OptionalNoteFields, {S.PRIMARY_REVIEW}, (R.IDENTITY_CLAIM_PENDING,)),
+    _spec("reject_identity", "Отклонить: личность не подтверждена", {P.SUBSCRIBER_HEAD, P.ADMIN, P.MANAGER},
+          {S.REGISTERED, S.PRIMARY_REVIEW}, f.OptionalNoteFields, set(), (R.IDENTITY_CLAIM_PENDING,)),
     # A ticket of the queue (registered) is given to a manager with assign, which starts its primary review.
     _spec("reassign", "Передать другому менеджеру", {P.SUBSCRIBER_HEAD, P.ADMIN}, ALL_STAGES - {S.REGISTERED},
           f.LoginFields),

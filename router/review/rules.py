@@ -21,6 +21,8 @@ def requirement_met(requirement: Requirement, ticket: Ticket, facts: TicketFacts
             return not ticket.director_pending
         case Requirement.MEASURES_PENDING:
             return facts.measures_pending
+        case Requirement.IDENTITY_CLAIM_PENDING:
+            return facts.identity_claim_pending
 
 
 def spec_of(action: str) -> ActionSpec:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from channels.base import Channel
 from normalizer.event import ComplaintEvent, Identities, ReplyTarget
 from router.calendar import BusinessCalendar
+from router.identity_claims import CODE_SUBJECT
 from router.models import Client, ClientIdentity, Outbox, Ticket, TicketHistory
 from router.routing import Outcome, RouteResult, route_events
 from tests.support.directory import IVANOV, SIDOROVA, seed_directory
@@ -59,7 +60,8 @@ async def replies_of(database: Database, number: str | None) -> list[str]:
     ticket = await ticket_of(database, number)
     async with database.sessions() as session:
         payloads = await session.scalars(select(Outbox.payload).where(
-            Outbox.ticket_id == ticket.id, Outbox.subject.like("outbound.%")).order_by(Outbox.id))
+            Outbox.ticket_id == ticket.id, Outbox.subject.like("outbound.%"), Outbox.subject != CODE_SUBJECT)
+            .order_by(Outbox.id))
         return [payload["text"] for payload in payloads]
 
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from router.models import Outbox, Ticket, TicketDecision, TicketDepartment, TicketHistory
+from router.models import IdentityClaim, Outbox, Ticket, TicketDecision, TicketDepartment, TicketHistory
 from router.review import ACTIONS, Conflict, Forbidden, Party, Requirement, perform
 from router.review.machine import transitions
 from router.workflow import Stage, can_move
@@ -35,6 +35,7 @@ class State:
     in_department: bool = False
     measures: bool = False  # a conclusion with culprits' measures awaiting approval
     decision: bool = False  # a decision the client may be informed of
+    claimed: bool = False  # a chat account's pending identity claim, the ticket without a client yet
 
     def holds(self, requirement: Requirement) -> bool:
         return {
@@ -43,6 +44,7 @@ class State:
             R.DIRECTOR_PENDING: bool(self.review.get("director_pending")),
             R.NOT_DIRECTOR_PENDING: not self.review.get("director_pending"),
             R.MEASURES_PENDING: self.measures,
+            R.IDENTITY_CLAIM_PENDING: self.claimed,
         }[requirement]
 
 
@@ -50,6 +52,7 @@ ACK = {"acknowledged_at": REGISTERED_AT + timedelta(hours=1)}
 DEPT = {**ACK, "department": "technical"}
 STATES = (
     State("queue", Stage.REGISTERED, owned=False),
+    State("claimed", Stage.REGISTERED, owned=False, claimed=True),
     State("registered", Stage.REGISTERED),
     State("primary_review", Stage.PRIMARY_REVIEW, ACK),
     State("deep_review", Stage.DEEP_REVIEW, DEPT, in_department=True),
@@ -98,6 +101,8 @@ def sample_fields(action: str, actor: str) -> dict[str, Any]:
         "comment": {"note": "Позвонил клиенту"},
         "write_to_client": {"text": "Работаем над вашей претензией."},
         "reassign": {"login": "m.volkov"},
+        "confirm_identity": {},
+        "reject_identity": {"note": "Номер не совпал"},
     }
     return samples[action]
 
@@ -113,9 +118,15 @@ def expected(action: str, role: str, state: State) -> type[Exception] | None:
 
 def seed(session: Session, number: str, state: State) -> None:
     client = seed_review_client(session, contract=f"c-{number}")
-    ticket = seed_review_ticket(session, number, client_id=client.id, assignee="m.petrova" if state.owned else None,
+    ticket = seed_review_ticket(session, number, client_id=None if state.claimed else client.id,
+                                assignee="m.petrova" if state.owned else None,
+                                channel="vk" if state.claimed else "email",
                                 stage=state.stage.value, status="closed" if state.stage == Stage.CLOSED else "open",
                                 **state.review)
+    if state.claimed:
+        session.add(IdentityClaim(key=f"claim-{number}", ticket_id=ticket.id, client_id=client.id, account_kind="vk",
+                                  account_value=number, status="pending", method="staff", attempts=0,
+                                  created_at=REGISTERED_AT))
     if state.in_department:
         session.add(TicketDepartment(ticket_id=ticket.id, department="technical", at=REGISTERED_AT))
     if state.measures:

@@ -12,10 +12,11 @@ from typing import Any
 import nats
 from nats.js import JetStreamContext
 from nats.js.api import StreamConfig
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from normalizer.event import ComplaintEvent
 from router.calendar import BusinessCalendar
+from router.identity_claims import CODE_SUBJECT
 from router.models import Outbox
 from router.routing import route_events
 from workers.app.runtime import Database
@@ -47,8 +48,12 @@ def json_bytes(payload: dict[str, object]) -> bytes:
 class Outbound:
     """Routes events, relays their replies to the OUTBOUND stream, pulls them like the deliver worker."""
 
-    def __init__(self, database: Database, js: JetStreamContext, settings: Settings, senders: Senders) -> None:
+    def __init__(self, database: Database, js: JetStreamContext, settings: Settings, senders: Senders,
+                 codes: bool = False) -> None:
         self.database, self.js, self.settings, self.senders = database, js, settings, senders
+        # The one-time codes of identity claims (outbound.identity_code) are relayed too only when asked for:
+        # they are not replies (tests/router/test_identity_claims.py follows them to the mailbox).
+        self.codes = codes
         self.published = 0
         self.payloads: dict[int, tuple[str, dict[str, Any]]] = {}
 
@@ -57,7 +62,8 @@ class Outbound:
         await self.database.run_transaction(lambda s: route_events(s, events, BusinessCalendar(), NOW))
         async with self.database.sessions() as session:
             rows = (await session.execute(
-                select(Outbox.id, Outbox.subject, Outbox.payload).where(Outbox.subject.like("outbound.%"))
+                select(Outbox.id, Outbox.subject, Outbox.payload).where(
+                    Outbox.subject.like("outbound.%"), true() if self.codes else Outbox.subject != CODE_SUBJECT)
                 .order_by(Outbox.id).offset(self.published))).all()
         for row_id, subject, payload in rows:
             self.payloads[row_id] = (subject, {**payload, "outbox_id": row_id, **changes})

@@ -17,6 +17,7 @@ class RecordingPlatform:
     """Stands in for a configured platform sender (only its identity matters to the selection)."""
 
     channel = "email"
+    resend_safe = True  # as the email sender
 
     def prepare(self, session: Any, replies: Sequence[Any]) -> list[Any]:
         return list(replies)

@@ -95,6 +95,13 @@ HISTORY_ACTION_TITLES = {
     "sla_breach": "Нарушение срока: эскалация",
     "scan_verified": "Отправитель скана подтверждён",
     "identity_claimed": "Личность не подтверждена",
+    "identity_claim_refused": "Код не отправлен: слишком много попыток",
+    "identity_code_sent": "Код подтверждения отправлен клиенту",
+    "identity_code_not_sent": "Код подтверждения не отправлен",
+    "identity_code_rejected": "Код подтверждения не принят",
+    "identity_verified": "Личность подтверждена кодом из письма",
+    "confirm_identity": "Личность подтверждена сотрудником",
+    "reject_identity": "Личность не подтверждена: отклонено",
     "letter_sent": "Письмо отправлено по почте",
 }
 RECOMMENDATION_STATUS_TITLES = {"new": "Новая", "in_progress": "В работе", "done": "Выполнена"}
@@ -103,7 +110,9 @@ DELIVERY_STATUS_TITLES = {
     "callback": "Обратный звонок",
     "failed": "Ошибка",
     "suppressed": "Не отправлено (лимит автоответов)",
+    "not_sent": "Не отправлено (см. историю)",
     "uncertain": "Неизвестно, доставлено ли (проверьте вручную)",
+    "sending": "Отправляется",
     "letter": "Письмо (почта)",
 }
 ATTACHMENT_STATUS_TITLES = {"fetched": "Получен", "failed": "Не получен", "refused": "Не загружался (чужой адрес)"}

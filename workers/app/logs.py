@@ -32,7 +32,10 @@ _KEEP = (
 )
 # A digit run with the separators phone numbers are written with (spaces, dashes, dots, brackets), that does
 # not run on into something kept ("16:35:29 03.12.2026").
-_PHONE = rf"\+?(?:\(\d{{2,5}}\)|\d)(?:[ \t().\-\u2010-\u2015]{{0,5}}(?!{_KEEP})\d){{6,16}}"
+# Zero-width and bidi characters count as separators: a number copied from a messenger carries them (and the
+# normalizer reads it as a phone all the same, normalizer.invisible).
+_SEPARATORS = r"[ \t().\-\u2010-\u2015\u200b-\u200d\u2060\ufeff\u202a-\u202e\u2066-\u2069]"
+_PHONE = rf"\+?(?:\(\d{{2,5}}\)|\d)(?:{_SEPARATORS}{{0,5}}(?!{_KEEP})\d){{6,16}}"
 _NUMBERS = re.compile(rf"(?<![\w+.\-])(?:(?P<keep>{_KEEP})|(?P<phone>{_PHONE}))(?!\w)")
 _PHONE_DIGITS = 10  # fewer is a sum, a count or an id, not a phone number (unless it starts with +)
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import socket
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -26,6 +28,39 @@ R = TypeVar("R")
 
 class NatsNotRunning(RuntimeError):
     pass
+
+
+# asyncpg's errors meaning "the server is not there (now)", by name: the driver is optional (SQLite needs none).
+_OUTAGE_ERRORS = frozenset({
+    "CannotConnectNowError", "ConnectionDoesNotExistError", "ConnectionFailureError", "AdminShutdownError",
+    "CrashShutdownError", "ConnectionRejectionError", "ClientCannotConnectError", "PostgresConnectionError",
+    "TooManyConnectionsError",
+})
+
+_NETWORK_ERRNOS = frozenset({errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE,
+                             errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT})
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The error says the database cannot be reached (stopped, restarting, connection lost or refused), not that
+    the work is wrong: retried for as long as the outage lasts, never counted toward giving up."""
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConnectionError | PoolTimeout | socket.gaierror):  # refused, reset; pool exhausted
+            return True
+        if isinstance(current, OSError) and current.errno in _NETWORK_ERRNOS:
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if type(current).__module__.startswith("asyncpg") and type(current).__name__ in _OUTAGE_ERRORS:
+            return True
+        current = current.orig if isinstance(current, DBAPIError) and current.orig is not None else current.__cause__
+    return False
 
 
 def resolve_nats_url(settings: Settings) -> str:

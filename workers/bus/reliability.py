@@ -17,6 +17,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
 
 from channels.base import BadSubmission
+from workers.app.runtime import database_unavailable
 from workers.app.settings import Settings
 from workers.bus.shunt import shunt
 
@@ -30,14 +31,19 @@ PERMANENT_ERRORS: tuple[type[BaseException], ...] = (
     UnicodeDecodeError,
 )
 
+# Deliveries a message may use up while the database is unreachable (retried at the longest backoff step, so
+# 1000 x 120 s by default: days). An outage is no message's fault: it never makes one give up.
+OUTAGE_MAX_DELIVER = 1000
+
 
 def consumer_config(settings: Settings, durable: str) -> ConsumerConfig:
-    """Explicit acks; the server keeps one delivery in reserve so the stage itself shunts the last one."""
+    """Explicit acks; the server keeps one delivery in reserve so the stage itself shunts the last one
+    (the ceiling leaves room for the retries of a database outage, see OUTAGE_MAX_DELIVER)."""
     return ConsumerConfig(
         durable_name=durable,
         ack_policy=JsAckPolicy.EXPLICIT,
         deliver_policy=DeliverPolicy.ALL,
-        max_deliver=settings.max_deliver + 1,
+        max_deliver=max(settings.max_deliver, OUTAGE_MAX_DELIVER) + 1,
         ack_wait=settings.ack_wait,
         max_ack_pending=10_000,
     )
@@ -61,7 +67,9 @@ class Settler:
         """Settle a failed message; returns what was done ('shunted' or 'retry')."""
         attempts = attempts_of(msg)
         permanent = isinstance(exc, PERMANENT_ERRORS)
-        if permanent or attempts >= self.settings.max_deliver:
+        outage = not permanent and database_unavailable(exc)
+        limit = max(self.settings.max_deliver, OUTAGE_MAX_DELIVER) if outage else self.settings.max_deliver
+        if permanent or attempts >= limit:
             reason = ("permanent: " if permanent else f"gave up after {attempts} attempts: ") + describe(exc)
             await shunt(self.js, self.stage, msg, reason, attempts)
             await msg.ack()

@@ -120,7 +120,8 @@ def deadlines(
             continue
         try:
             registered = _parse(raw, calendar)
-        except ValueError:
+            due = calendar.deadlines(registered)
+        except (ValueError, OverflowError):  # OverflowError: a deadline past year 9999 (or a moment before year 1)
             typer.echo(
                 f"{where}: не удалось разобрать время «{raw.strip()}» — нужен ISO 8601, "
                 "например 2026-03-02T10:15:00+03:00",
@@ -128,7 +129,6 @@ def deadlines(
             )
             failed = True
             continue
-        due = calendar.deadlines(registered)
         moments = {
             "registered": registered,
             "first_response": due.first_response,

@@ -15,14 +15,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, cast
 
 from faststream.nats import NatsBroker, NatsMessage
 from nats.aio.msg import Msg
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from router.contracts import OutboundMessage
+from router.identity_claims import CODE_SUBJECT
 from router.models import Client, Delivery, Ticket
 from router.outbox import OUTBOUND_PREFIX
 from router.timeutil import utcnow
@@ -32,7 +34,9 @@ from workers.bus.consumers import ConsumerSpec, batch_subscriber
 from workers.bus.reliability import Settler, describe
 from workers.bus.shunt import jetstream_of
 from workers.channels.senders.base import Contact, DeliveryResult, PlatformSender, Reply, Sender, TemporaryFailure
+from workers.channels.senders.history import history_row, write_history
 from workers.channels.senders.selection import CALLBACK, NO_PLATFORMS, Senders
+from workers.stages.identity_code import mail_code
 
 log = logging.getLogger("complaints.deliver")
 
@@ -40,11 +44,35 @@ STAGE = "deliver"
 SPEC = ConsumerSpec(durable="deliver", stream="OUTBOUND", subject=f"{OUTBOUND_PREFIX}.*")
 BATCH = 256
 DUPLICATE = "duplicate"
+MARKED_CHUNK = 16  # replies marked "sending" together: at most this many left "uncertain" by a kill
+SENDING = "sending"  # a reply going out on a platform that must not get it twice (PlatformSender.resend_safe)
+UNCERTAIN = "uncertain"
+INTERRUPTED = "отправка прервана (обработчик остановлен во время отправки): ответ мог дойти, повторно не отправлялся"
+INTERRUPTED_NOTE = f"Неизвестно, дошёл ли ответ клиенту: {INTERRUPTED}. Проверьте переписку"
 RETRY = "retry"
 
 
 def _delivered(session: Session, outbox_ids: set[int]) -> set[int]:
-    return set(session.scalars(select(Delivery.outbox_id).where(Delivery.outbox_id.in_(outbox_ids))))
+    """Replies with a final record (a "sending" mark is not one)."""
+    return set(session.scalars(select(Delivery.outbox_id).where(Delivery.outbox_id.in_(outbox_ids),
+                                                                Delivery.status != SENDING)))
+
+
+def _settle_interrupted(session: Session, outbox_ids: set[int]) -> set[int]:
+    """Replies marked "sending" by an attempt that never recorded its outcome (its process was killed while
+    sending): they may have reached the client, so they are recorded "uncertain" with a history entry for
+    staff to check, and are not sent again. Returns their outbox ids."""
+    rows = session.execute(select(Delivery.id, Delivery.outbox_id, Delivery.ticket_id, Delivery.channel).where(
+        Delivery.outbox_id.in_(outbox_ids), Delivery.status == SENDING)).all()
+    if not rows:
+        return set()
+    now = utcnow()
+    session.execute(update(Delivery).where(Delivery.id.in_([row.id for row in rows]))
+                    .values(status=UNCERTAIN, at=now, detail=INTERRUPTED))
+    write_history(session, [history_row(row.ticket_id, now, "reply_uncertain", INTERRUPTED_NOTE)
+                            for row in rows if row.ticket_id is not None])
+    log.warning("deliver: %d replies interrupted while sending recorded as uncertain", len(rows))
+    return {row.outbox_id for row in rows}
 
 
 def _contacts(session: Session, client_ids: set[int]) -> dict[int, Contact]:
@@ -61,7 +89,8 @@ def _ticket_ids(session: Session, numbers: set[str]) -> dict[str, int]:
 
 def _new_replies(session: Session, messages: Sequence[OutboundMessage]) -> dict[int, Reply]:
     """The replies not delivered yet, by position in the batch (a repeated outbox id counts once)."""
-    done = _delivered(session, {m.outbox_id for m in messages})
+    outbox_ids = {m.outbox_id for m in messages}
+    done = _delivered(session, outbox_ids) | _settle_interrupted(session, outbox_ids)
     contacts = _contacts(session, {m.client_id for m in messages if m.client_id})
     tickets = _ticket_ids(session, {m.ticket_number for m in messages})
     replies: dict[int, Reply] = {}
@@ -124,11 +153,25 @@ def plan_batch(session: Session, messages: Sequence[OutboundMessage], senders: S
     return Plan(replies, statuses, work)
 
 
+def mark_sending(session: Session, channel: str, replies: list[Reply]) -> None:
+    """Committed with the plan, before anything is sent: the trace a killed attempt leaves."""
+    now = utcnow()
+    session.execute(insert(cast(Table, Delivery.__table__)), [
+        {"outbox_id": reply.message.outbox_id, "ticket_id": reply.ticket_id, "channel": channel, "address": None,
+         "status": SENDING, "at": now, "detail": None} for reply in replies])
+
+
+def _unmark_sending(session: Session, outbox_ids: set[int]) -> None:
+    """Nothing was sent (a temporary failure): the reply may be tried again."""
+    session.execute(delete(Delivery).where(Delivery.outbox_id.in_(outbox_ids), Delivery.status == SENDING))
+
+
 def record_sent(session: Session, plan: Plan, outcomes: dict[int, DeliveryResult]) -> None:
     """The second transaction: what became of the replies handed to platforms."""
     # Recorded meanwhile by a redelivered copy on another worker: that record stands.
     done = _delivered(session, {plan.replies[i].message.outbox_id for i in outcomes})
     fresh = {i: result for i, result in outcomes.items() if plan.replies[i].message.outbox_id not in done}
+    _unmark_sending(session, {plan.replies[i].message.outbox_id for i in fresh})  # replaced by the outcome
     for work in plan.platform:
         picked = [(i, item) for i, item in zip(work.indexes, work.prepared, strict=True) if i in fresh]
         if picked:
@@ -155,11 +198,15 @@ def _record_deliveries(session: Session, replies: dict[int, Reply], results: dic
 
 
 async def deliver_messages(messages: list[Msg], database: Database, senders: Senders, settler: Settler) -> list[str]:
-    """Plan, send, record and settle a pulled batch; returns each decodable message's status."""
-    decoded, undecodable = _decode_all(messages, OutboundMessage.model_validate_json)
+    """Plan, send, record and settle a pulled batch; returns each decodable message's status (the one-time
+    codes of identity claims, mailed by workers.stages.identity_code, come first)."""
+    codes = [msg for msg in messages if msg.subject == CODE_SUBJECT]
+    statuses = [await mail_code(msg, database, senders, settler) for msg in codes]
+    replies = [msg for msg in messages if msg.subject != CODE_SUBJECT] if codes else messages
+    decoded, undecodable = _decode_all(replies, OutboundMessage.model_validate_json)
     for msg, exc in undecodable:
         await settler.failed(msg, exc)
-    return await _deliver(decoded, database, senders, settler)
+    return statuses + await _deliver(decoded, database, senders, settler)
 
 
 async def _deliver(decoded: list[tuple[Msg, OutboundMessage]], database: Database, senders: Senders,
@@ -182,11 +229,10 @@ async def _deliver(decoded: list[tuple[Msg, OutboundMessage]], database: Databas
     outcomes: dict[int, DeliveryResult] = {}
     retry: dict[int, BaseException] = {}
     for work in plan.platform:
-        try:
-            results = await work.sender.send(work.prepared)
-        except Exception as exc:  # a sender's own bug: nothing known to be sent, retry (then shunt)
-            log.exception("deliver: %s sender failed", work.sender.channel)
-            results = [TemporaryFailure(describe(exc))] * len(work.prepared)
+        if not work.sender.resend_safe:
+            await _send_in_marked_chunks(work, plan, decoded, database, statuses, retry)
+            continue
+        results = await _send(work.sender, work.prepared)
         for index, result in zip(work.indexes, results, strict=True):
             if isinstance(result, TemporaryFailure):
                 retry[index] = result
@@ -204,9 +250,59 @@ async def _deliver(decoded: list[tuple[Msg, OutboundMessage]], database: Databas
             for index, result in outcomes.items():
                 statuses[index] = result.status
                 await decoded[index][0].ack()
+    if retry:
+        unsent = {plan.replies[index].message.outbox_id for index in retry}
+        try:
+            await database.run_transaction(lambda s: _unmark_sending(s, unsent))
+        except Exception as exc:  # left marked: the retry records them "uncertain" instead of sending
+            log.error("deliver: %d unsent replies left marked as sending: %s", len(unsent), type(exc).__name__)
     for index, error in retry.items():
         await settler.failed(decoded[index][0], error)
     return statuses
+
+
+async def _send(sender: PlatformSender[Any], prepared: Sequence[Any]) -> list[DeliveryResult | TemporaryFailure]:
+    try:
+        return await sender.send(prepared)
+    except Exception as exc:  # a sender's own bug: nothing known to be sent, retry (then shunt)
+        log.exception("deliver: %s sender failed", sender.channel)
+        return [TemporaryFailure(describe(exc))] * len(prepared)
+
+
+async def _send_in_marked_chunks(work: PlatformWork, plan: Plan, decoded: list[tuple[Msg, OutboundMessage]],
+                                 database: Database, statuses: list[str], retry: dict[int, BaseException]) -> None:
+    """A platform that must not get a reply twice: replies go out in chunks of MARKED_CHUNK, each chunk marked
+    "sending" in its own commit first and recorded right after. A process killed in between leaves at most one
+    chunk of unknown fate, which the redelivery records "uncertain" for staff to check (_settle_interrupted)
+    instead of sending it again."""
+    pairs = list(zip(work.indexes, work.prepared, strict=True))
+    for start in range(0, len(pairs), MARKED_CHUNK):
+        chunk = pairs[start:start + MARKED_CHUNK]
+        replies = [plan.replies[index] for index, _ in chunk]
+        try:
+            await database.run_transaction(partial(mark_sending, channel=work.sender.channel, replies=replies))
+        except Exception as exc:  # not marked, not sent: retried
+            retry.update({index: exc for index, _ in chunk})
+            continue
+        results = await _send(work.sender, [item for _, item in chunk])
+        outcomes: dict[int, DeliveryResult] = {}
+        for (index, _), result in zip(chunk, results, strict=True):
+            if isinstance(result, TemporaryFailure):
+                retry[index] = result  # unmarked with the others before the retry
+            else:
+                outcomes[index] = result
+        if not outcomes:
+            continue
+        try:
+            await database.run_transaction(partial(record_sent, plan=plan, outcomes=outcomes))
+        except Exception as exc:  # sent, left marked: the redelivery records them "uncertain", never resends
+            log.error("deliver: %d replies sent but not recorded: %s", len(outcomes), type(exc).__name__)
+            for index in outcomes:
+                await decoded[index][0].nak()
+            continue
+        for index, result in outcomes.items():
+            statuses[index] = result.status
+            await decoded[index][0].ack()
 
 
 def register(broker: NatsBroker, runtime: Runtime, database: Database) -> None:

@@ -22,6 +22,7 @@ from workers.web.api import feedback as api
 from workers.web.api import schema
 from workers.web.api import tickets as api_tickets
 from workers.web.body_cap import FormBodyCapMiddleware, form_limits
+from workers.web.closing import close_all
 from workers.web.errors import install_error_handlers
 from workers.web.pages import letters as letter_pages
 from workers.web.pages import phone as phone_pages
@@ -60,6 +61,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
                 app.state.broker = owned_broker
             yield
         finally:
+            await close_all(app)
             if owned_broker is not None:
                 app.state.broker = None
                 # NATS may already be gone at shutdown; nothing is pending here (publishes are awaited).
@@ -86,6 +88,7 @@ def create_app(settings: Settings, database: Database | None = None, broker: Nat
     app.state.settings = settings
     app.state.database = database
     app.state.broker = broker
+    app.state.closers = []  # workers.web.closing
     app.state.templates = make_templates(settings)
 
     app.add_middleware(

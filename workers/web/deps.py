@@ -42,12 +42,26 @@ def _unavailable(request: Request) -> Exception:
     return PageError(503, SERVICE_DOWN_RU)
 
 
+# The dependencies are coroutines: FastAPI runs a plain `def` dependency in the thread pool, a hop to a
+# worker thread and back on every request, and under load requests queue for the pool's 40 threads.
+async def _settings(request: Request) -> Settings:
+    return settings_of(request)
+
+
+async def _database(request: Request) -> Database:
+    return database_of(request)
+
+
+async def _broker(request: Request) -> NatsBroker:
+    return broker_of(request)
+
+
 async def db_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with database_of(request).sessions() as session:
         yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(db_session)]
-SettingsDep = Annotated[Settings, Depends(settings_of)]
-DatabaseDep = Annotated[Database, Depends(database_of)]
-BrokerDep = Annotated[NatsBroker, Depends(broker_of)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+DatabaseDep = Annotated[Database, Depends(_database)]
+BrokerDep = Annotated[NatsBroker, Depends(_broker)]

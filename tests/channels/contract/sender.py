@@ -19,12 +19,14 @@ from typing import Any, ClassVar, Literal
 import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from channels.base import RawSubmission
 from channels.blobs import BlobStore
 from normalizer import normalize
 from normalizer.config import NormalizerConfig
 from normalizer.event import ComplaintEvent
+from router.contracts import OutboundMessage
 from router.models import Delivery, StaffAlert, Ticket, TicketHistory
 from tests.support.directory import seed_directory
 from tests.support.outbound import Outbound, outbound_streams
@@ -33,6 +35,7 @@ from workers.app.runtime import Database
 from workers.app.settings import Settings
 from workers.channels.registry import normalizer_steps
 from workers.channels.senders.selection import Senders
+from workers.stages.deliver import mark_sending, plan_batch
 
 
 def normalized(raw: RawSubmission, blobs: BlobStore | None = None) -> ComplaintEvent:
@@ -172,6 +175,31 @@ class SenderContract:
         assert self.attempts() == 2
         assert self.keys() == [self.expected_key(outbox_id, number)] * 2  # the same key both times
         assert len({(s.conversation, s.key) for s in self.sent()}) == 1  # so the client has it once
+        await eventually(self.settled)
+
+    async def test_a_worker_killed_while_sending_never_sends_a_reply_twice(self) -> None:
+        [outbox_id] = await self.out.route(self.complaint())
+        # An attempt's first transaction committed, then its process was SIGKILLed while sending: whether the
+        # platform got the reply is unknown, and nothing of the outcome was recorded.
+        message = OutboundMessage.model_validate(self.out.payloads[outbox_id][1])
+        sender = self.out.senders.platform[self.CHANNEL]
+
+        def killed_attempt(session: Session) -> None:  # what a reply's attempt commits before it is sent
+            plan = plan_batch(session, [message], self.out.senders)
+            if not sender.resend_safe:
+                mark_sending(session, sender.channel, list(plan.replies.values()))
+
+        await self.database.run_transaction(killed_attempt)
+        statuses = await self.out.deliver(1)  # the redelivered reply
+        [delivery] = await self.rows(Delivery)
+        if self.make_sender().resend_safe:  # a resend is dropped by its key: sent (again), once to the client
+            assert statuses == ["sent"] and delivery.status == "sent"
+            assert len(self.sent()) == 1
+        else:  # no key: never sent a second time, but left for staff to check
+            assert statuses == ["duplicate"] and self.attempts() == 0 and self.sent() == []
+            assert (delivery.outbox_id, delivery.status) == (outbox_id, "uncertain")
+            assert "повторно не отправлялся" in (delivery.detail or "")
+            assert len(await self.history("reply_uncertain")) == 1
         await eventually(self.settled)
 
     async def _unknown_outcome_is_uncertain_and_not_repeated(self) -> None:

@@ -230,6 +230,16 @@ class WebhookContract:
         assert self.answer(await self.post(self.client, self.valid_payload())) == self.ACCEPTED
         assert [raw.native_id for raw in await self.stored()] == [self.NATIVE_ID]
 
+    async def test_a_malformed_payload_the_quarantine_cannot_keep_is_sent_again(self, malformed: Malformed) -> None:
+        await self.js.delete_stream("SHUNT")  # JetStream answers, but nothing can keep the bad payload
+        assert self.answer(await self.post(self.client, malformed.body)) == self.UNAVAILABLE  # never a 500
+        await declare_all_streams(self.broker, declare_streams(self.settings.duplicate_window))
+        assert await self.shunted() == []
+        # The platform sends it again once the broker is back: now it is kept with its reason.
+        assert self.answer(await self.post(self.client, malformed.body)) == self.QUARANTINED
+        [item] = await self.shunted()
+        assert malformed.reason in item.envelope.reason
+
     async def test_a_malformed_authentic_payload_is_quarantined_with_the_reason(self, malformed: Malformed) -> None:
         before = await self.counted(self.QUARANTINED_OUTCOME)
         sent = 2 if malformed.deduplicated else 1  # a resend of the same body: still one record

@@ -213,6 +213,7 @@ def _smtp_detail(code: int, text: str) -> str:
 
 
 class EmailSender:
+    resend_safe = True  # see PlatformSender.resend_safe
     channel = CHANNEL
 
     def __init__(self, config: SmtpConfig, cap_per_day: int) -> None:

@@ -68,6 +68,7 @@ def _assignees(session: Session, ticket_ids: set[int]) -> dict[int, str | None]:
 
 
 class OkSender:
+    resend_safe = False  # no idempotency key: at most once (PlatformSender.resend_safe)
     channel = CHANNEL
 
     def __init__(self, config: OkConfig) -> None:

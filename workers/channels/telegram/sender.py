@@ -7,7 +7,9 @@ wait is waited out; a longer 429, 5xx and network trouble are temporary (the del
 retries with back-off); 400/403 (chat not found, bot blocked) fail the reply with a history entry.
 A reply interrupted after some of its parts went out resumes at the first part not sent when it is
 retried in the same process (the progress is kept in memory); after a restart it is sent whole again
-(at-least-once: Telegram has no idempotency key).
+(at-least-once: Telegram has no idempotency key). A request that timed out after it went out may have
+been posted: that reply is not sent again (it would be a duplicate) but recorded "uncertain" with a history
+entry, as the OK sender does; a connection that never opened is retried.
 """
 
 from __future__ import annotations
@@ -20,13 +22,16 @@ from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
+    TelegramNetworkError,
     TelegramNotFound,
     TelegramRetryAfter,
 )
 from aiogram.types import ReplyParameters
+from aiohttp import ClientConnectorError, ConnectionTimeoutError, ServerDisconnectedError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -38,9 +43,10 @@ from normalizer.event import ReplyTarget
 from router.directory import first_identities
 from router.models import Submission
 from router.route_lookup import submissions_with
+from router.timeutil import utcnow
 from workers.app.settings import Settings
 from workers.channels.senders.base import DeliveryResult, PlatformSender, Reply, TemporaryFailure
-from workers.channels.senders.history import record_not_sent
+from workers.channels.senders.history import history_row, record_not_sent, write_history
 
 log = logging.getLogger("complaints.senders.telegram")
 
@@ -48,6 +54,16 @@ CHANNEL = Channel.TELEGRAM
 TEXT_LIMIT = 4096  # Bot API: 1-4096 characters after entity parsing, counted in UTF-16 code units
 DETAIL_MAX = 1000
 PROGRESS_MAX = 10_000  # interrupted multi-part replies remembered (outbox id -> parts already sent)
+UNCERTAIN = "uncertain"
+
+
+def maybe_posted(exc: TelegramNetworkError) -> bool:
+    """The request went out and no answer came (read timeout, connection dropped): Telegram may have posted
+    it. Not when the connection never opened (refused, connect timeout): then nothing was sent."""
+    cause = exc.__cause__
+    if isinstance(cause, ClientConnectorError | ConnectionTimeoutError):
+        return False
+    return isinstance(cause, TimeoutError | ServerDisconnectedError)
 
 
 @dataclass
@@ -76,7 +92,11 @@ def _targets(session: Session, replies: Sequence[Reply]) -> dict[tuple[str, str]
 
 
 class TelegramSender:
+    resend_safe = False  # no idempotency key: at most once (PlatformSender.resend_safe)
     channel = CHANNEL
+
+    _bot: Bot | None = None
+    _bot_loop: asyncio.AbstractEventLoop | None = None
 
     def __init__(self, config: TelegramConfig) -> None:
         self.config = config
@@ -107,11 +127,16 @@ class TelegramSender:
     async def send(self, prepared: Sequence[TelegramOutgoing]) -> list[DeliveryResult | TemporaryFailure]:
         if not prepared:
             return []
-        bot = make_bot(self.config)
-        try:
-            return [await self._send_one(bot, item) for item in prepared]
-        finally:
-            await bot.session.close()
+        bot = self._bot_for_this_loop()
+        return [await self._send_one(bot, item) for item in prepared]
+
+    def _bot_for_this_loop(self) -> Bot:
+        """One Bot (one HTTP session, one TLS context) per event loop, kept between batches: building one costs
+        a TLS context, and the deliver worker sends in small chunks (workers.stages.deliver)."""
+        loop = asyncio.get_running_loop()
+        if self._bot is None or self._bot_loop is not loop:
+            self._bot, self._bot_loop = make_bot(self.config), loop
+        return self._bot
 
     async def _send_one(self, bot: Bot, item: TelegramOutgoing) -> DeliveryResult | TemporaryFailure:
         address = str(item.chat_id)
@@ -132,6 +157,17 @@ class TelegramSender:
                 return DeliveryResult("failed", CHANNEL, address, refused)
             except TelegramRetryAfter as exc:
                 return TemporaryFailure(f"Telegram: слишком много запросов, повтор через {exc.retry_after} с")
+            except TelegramNetworkError as exc:
+                if not maybe_posted(exc):
+                    return TemporaryFailure(f"Telegram: {type(exc).__name__}: {exc.message}"[:DETAIL_MAX])
+                log.warning("telegram: reply for outbox %s may or may not be posted: %s", outbox_id, exc.message)
+                self._progress.pop(outbox_id, None)
+                part_note = f" (часть {number + 1} из {len(item.parts)})" if len(item.parts) > 1 else ""
+                return DeliveryResult(UNCERTAIN, CHANNEL, address, (
+                    f"Telegram не ответил вовремя{part_note}: ответ мог быть доставлен, а мог и нет; повторно не "
+                    f"отправлялся, проверьте чат ({exc.message})")[:DETAIL_MAX])
+            except ClientDecodeError as exc:  # not JSON: a proxy's 502 page in front of the Bot API
+                return TemporaryFailure(f"Telegram: ответ не разобран: {type(exc.original).__name__}"[:DETAIL_MAX])
             except TelegramAPIError as exc:  # 5xx, network, our token refused, a response not understood
                 return TemporaryFailure(f"Telegram: {type(exc).__name__}: {exc.message}"[:DETAIL_MAX])
         self._progress.pop(outbox_id, None)
@@ -156,9 +192,15 @@ class TelegramSender:
     # --- second transaction
 
     def record(self, session: Session, prepared: Sequence[TelegramOutgoing], results: Sequence[DeliveryResult]) -> None:
-        record_not_sent(session, ((item.reply.ticket_id, result.detail)
-                                  for item, result in zip(prepared, results, strict=True) if result.status != "sent"),
-                        "в Telegram")
+        pairs = list(zip(prepared, results, strict=True))
+        record_not_sent(session, ((item.reply.ticket_id, result.detail) for item, result in pairs
+                                  if result.status not in ("sent", UNCERTAIN)), "в Telegram")
+        now = utcnow()
+        write_history(session, [
+            history_row(item.reply.ticket_id, now, "reply_uncertain",
+                        f"Ответ клиенту в Telegram, возможно, не доставлен: {result.detail}")
+            for item, result in pairs if result.status == UNCERTAIN
+        ])
 
 
 def from_settings(settings: Settings) -> PlatformSender[Any] | None:

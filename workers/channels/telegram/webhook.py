@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
-from fastapi import APIRouter, Request
+from aiogram import Bot
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from channels.base import RawSubmission
 from channels.telegram.bot import dispatcher, make_bot
+from channels.telegram.config import TelegramConfig
 from channels.telegram.metrics import count
 from channels.telegram.webhook import MAX_BODY, SECRET_HEADER, handle_webhook, secret_matches
-from workers.bus.publish import IntakeUnavailable, hand_off
+from workers.bus.publish import PUBLISH_TIMEOUT, IntakeUnavailable, hand_off
 from workers.bus.shunt import jetstream_of
 from workers.channels.telegram.plugin import WEBHOOK_STAGE
 from workers.channels.telegram.process import quarantine_update
 from workers.web.api.body import body_prefix
+from workers.web.closing import on_close
 from workers.web.json_depth import TOO_DEEP_EN, TOO_DEEP_RU, too_deep
 
 log = logging.getLogger("complaints.telegram")
@@ -47,15 +51,27 @@ async def telegram_webhook(request: Request) -> Response:
         await hand_off(broker, raw)
 
     async def quarantine(data: bytes, reason: str) -> None:
-        await quarantine_update(jetstream_of(broker), config.bot_id, data, reason, WEBHOOK_STAGE)
+        try:  # the same time limit as a publish: with NATS away, an answer Telegram retries, not a hung request
+            await asyncio.wait_for(quarantine_update(jetstream_of(broker), config.bot_id, data, reason, WEBHOOK_STAGE),
+                                   PUBLISH_TIMEOUT)
+        except Exception as exc:  # any failure means the SHUNT record was not stored
+            log.warning("telegram: bad update not recorded: %s", type(exc).__name__)
+            raise IntakeUnavailable("quarantine") from exc
 
-    # A Bot per request: only a greeting talks to the Bot API here, and its HTTP session is closed after.
-    bot = make_bot(config)
     try:
-        answer = await handle_webhook(config, header, body, dispatcher(), bot, publish, quarantine)
+        answer = await handle_webhook(config, header, body, dispatcher(), _bot(request.app, config), publish,
+                                      quarantine)
     except IntakeUnavailable:
         # Not stored: Telegram resends the update later.
         return JSONResponse({"detail": "temporarily unavailable"}, status_code=503)
-    finally:
-        await bot.session.close()
     return JSONResponse({"detail": answer.text}, status_code=answer.status)
+
+
+def _bot(app: FastAPI, config: TelegramConfig) -> Bot:
+    """One Bot per web process, closed with the app: building one costs a TLS context (a few ms of CPU and
+    about a megabyte each), which a Bot per update paid on every request."""
+    bot: Bot | None = getattr(app.state, "telegram_bot", None)
+    if bot is None:
+        bot = app.state.telegram_bot = make_bot(config)
+        on_close(app, bot.session.close)
+    return bot

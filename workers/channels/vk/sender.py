@@ -120,6 +120,7 @@ def _int(text: str | None) -> int | None:
 
 
 class VkSender:
+    resend_safe = True  # see PlatformSender.resend_safe
     channel = CHANNEL
 
     def __init__(self, config: VkConfig, client: VkClient | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from fastapi import APIRouter, Request
@@ -10,7 +11,7 @@ from fastapi.responses import PlainTextResponse, Response
 from channels.base import RawSubmission, WebhookAnswer
 from channels.vk.callback import MAX_BODY, METRICS, Unavailable, handle_callback
 from workers.app.settings import Settings
-from workers.bus.publish import IntakeUnavailable, hand_off
+from workers.bus.publish import PUBLISH_TIMEOUT, IntakeUnavailable, hand_off
 from workers.bus.shunt import jetstream_of
 from workers.channels.vk.process import record_bad_event
 from workers.web.api.body import capped_body
@@ -59,7 +60,11 @@ async def vk_callback(request: Request) -> Response:
             raise Unavailable(raw.native_id) from exc
 
     async def quarantine(body: bytes, native_id: str, reason: str) -> None:
-        await record_bad_event(jetstream_of(broker), body, native_id, reason)
+        try:  # the same time limit as a publish: with NATS away, an answer VK retries, not a hung request
+            await asyncio.wait_for(record_bad_event(jetstream_of(broker), body, native_id, reason), PUBLISH_TIMEOUT)
+        except Exception as exc:  # any failure means the SHUNT record was not stored
+            log.warning("vk callback: bad event %s not recorded: %s", native_id, type(exc).__name__)
+            raise Unavailable(native_id) from exc
 
     answer: WebhookAnswer = await handle_callback(config, data, publish, quarantine,
                                            retry_counter=request.headers.get("X-Retry-Counter"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Annotated
 
@@ -11,9 +12,11 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from channels.base import Channel
 from channels.web import WebFeedback, parse_feedback
 from router.models import ApiRequest, Delivery, Outbox, Submission, Ticket
 from router.timeutil import aware, utcnow
+from workers.app.runtime import database_unavailable
 from workers.bus.publish import IntakeUnavailable, hand_off
 from workers.channels.senders.web_status import CHANNEL as WEB_STATUS_CHANNEL
 from workers.web.api import idempotency
@@ -22,6 +25,7 @@ from workers.web.api.body import json_object
 from workers.web.deps import BrokerDep, DatabaseDep, SessionDep
 from workers.web.errors import ApiError, validation_error
 
+log = logging.getLogger("complaints.web.feedback")
 router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(api_caller)])
 
 FeedbackClientDep = Annotated[str, Depends(require_scope("feedback"))]
@@ -63,11 +67,22 @@ async def submit_feedback(
     feedback = await _feedback_body(request)
     raw = parse_feedback(feedback, idempotency_key=key, api_client=client_name, received_at=utcnow())
     fingerprint = idempotency.body_fingerprint(raw.payload)
-    claim = await idempotency.claim(database, client_name, key, fingerprint, str(raw.submission_id))
+    claim: idempotency.Claim | None
+    try:
+        claim = await idempotency.claim(database, client_name, key, fingerprint, str(raw.submission_id))
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        # The database is away: the complaint is still taken (the stream dedupes the key, the router the
+        # native id); only a different body under a reused key goes unnoticed until the database is back.
+        log.warning("feedback: accepted without the idempotency record (database unavailable: %s)",
+                    type(exc).__name__)
+        claim = None
     try:
         await hand_off(broker, raw)
     except IntakeUnavailable:
-        await idempotency.release(database, claim)
+        if claim is not None:
+            await idempotency.release(database, claim)
         raise ApiError(
             503,
             "Претензия не принята: очередь временно недоступна. Повторите запрос с тем же Idempotency-Key.",
@@ -75,9 +90,10 @@ async def submit_feedback(
             "Retry with the same Idempotency-Key.",
             headers={"Retry-After": "10"},
         ) from None
-    url = status_url(claim.submission_id)
+    submission_id = claim.submission_id if claim is not None else str(raw.submission_id)
+    url = status_url(submission_id)
     return JSONResponse(
-        {"submission_id": claim.submission_id, "status": "accepted", "status_url": url},
+        {"submission_id": submission_id, "status": "accepted", "status_url": url},
         status_code=202,
         headers={"Location": url},
     )
@@ -109,6 +125,9 @@ async def submission_status(
     # An API client sees only what it submitted itself.
     mine = await session.scalar(
         select(ApiRequest.id).where(ApiRequest.api_client == client_name, ApiRequest.submission_id == sid)
+    ) or await session.scalar(  # taken while the database was away: no request record, the native id tells
+        select(Submission.id).where(Submission.id == sid, Submission.channel == Channel.WEB.value,
+                                    Submission.native_id.startswith(f"{client_name}:", autoescape=True))
     )
     if mine is None:
         raise _not_found_submission()

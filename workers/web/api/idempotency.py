@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from router.models import ApiRequest
@@ -65,11 +65,8 @@ class Claim:
     created: bool
 
 
-async def _existing(database: Database, api_client: str, key: str) -> ApiRequest | None:
-    async with database.sessions() as session:
-        return await session.scalar(
-            select(ApiRequest).where(ApiRequest.api_client == api_client, ApiRequest.idempotency_key == key)
-        )
+def _existing_query(api_client: str, key: str) -> Select[ApiRequest]:
+    return select(ApiRequest).where(ApiRequest.api_client == api_client, ApiRequest.idempotency_key == key)
 
 
 def _same_body(row: ApiRequest, fingerprint: str) -> Claim:
@@ -79,12 +76,16 @@ def _same_body(row: ApiRequest, fingerprint: str) -> Claim:
 
 
 async def claim(database: Database, api_client: str, key: str, fingerprint: str, submission_id: str) -> Claim:
-    """Record the request in its own transaction, before anything is published."""
-    row = await _existing(database, api_client, key)
-    if row is not None:
-        return _same_body(row, fingerprint)
+    """Record the request in its own transaction, before anything is published.
+
+    One session and one round of statements: the lookup and the insert share the transaction (a request
+    used to take two sessions, each a pool checkout, which under load is where requests queued).
+    """
     try:
         async with database.sessions() as session, session.begin():
+            row = await session.scalar(_existing_query(api_client, key))
+            if row is not None:
+                return _same_body(row, fingerprint)
             new = ApiRequest(
                 api_client=api_client, idempotency_key=key, body_sha256=fingerprint,
                 submission_id=submission_id, created_at=to_utc(utcnow()),
@@ -94,7 +95,8 @@ async def claim(database: Database, api_client: str, key: str, fingerprint: str,
             return Claim(new.id, submission_id, created=True)
     except IntegrityError:
         # The same key arrived twice at once: the other request's record decides.
-        row = await _existing(database, api_client, key)
+        async with database.read_sessions() as session:
+            row = await session.scalar(_existing_query(api_client, key))
         if row is None:
             raise
         return _same_body(row, fingerprint)

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import or_, select, update
 
 from normalizer.phones import to_e164
+from router.identity_claims import claimed_contract
 from router.models import Client, ClientIdentity, Recommendation, Ticket
 from router.review.visibility import visible
 from router.timeutil import to_utc, utcnow
@@ -61,7 +62,7 @@ async def recommendation_status(
 @router.get("/search")
 async def search(request: Request, staff: StaffDep, session: SessionDep, q: str = "") -> Response:
     q = q.strip()[:200]
-    rows: list[tuple[Ticket, str | None]] = []
+    rows: list[tuple[Ticket, str | None, str | None]] = []
     if q:
         by_identity = select(ClientIdentity.client_id).where(
             ClientIdentity.value.in_([v for v in (q, to_e164(q)) if v]))
@@ -72,8 +73,8 @@ async def search(request: Request, staff: StaffDep, session: SessionDep, q: str 
             Ticket.client_id.in_(by_identity),
         )
         found = await session.execute(
-            select(Ticket, Client.name).outerjoin(Client, Client.id == Ticket.client_id)
+            select(Ticket, Client.name, claimed_contract(Ticket.id)).outerjoin(Client, Client.id == Ticket.client_id)
             .where(matches, await visible(session, staff, serving_client(request)))
             .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(SEARCH_LIMIT))
-        rows = [(ticket, name) for ticket, name in found.all()]
+        rows = [(ticket, name, claimed) for ticket, name, claimed in found.all()]
     return render(request, "search.html", {"q": q, "rows": rows, "searched": bool(q)})

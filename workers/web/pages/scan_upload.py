@@ -5,6 +5,8 @@ status page)."""
 
 from __future__ import annotations
 
+import errno
+import logging
 from datetime import date
 
 from fastapi import APIRouter, Depends, Request
@@ -21,7 +23,9 @@ from workers.web.deps import BrokerDep
 from workers.web.errors import PageError
 from workers.web.templating import render
 
+log = logging.getLogger("complaints.web.scans")
 router = APIRouter(dependencies=[Depends(current_staff)])
+STORE_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})  # no room for the scan in the blob store
 POST_ROOM = frozenset({"operator", "admin"})
 
 
@@ -65,6 +69,17 @@ async def upload_scan(request: Request, staff: StaffDep, broker: BrokerDep) -> R
     except BadSubmission as exc:
         return render(request, "scan_upload.html", {"errors": [f"Скан не принят: {exc}"],
                                                     "today": utcnow().date().isoformat()}, status_code=422)
+    except OSError as exc:
+        if exc.errno not in STORE_FULL:
+            raise
+        # The blob store wrote nothing half (temp file + rename, removed on error): the same file again later.
+        log.error("scan upload: the blob store is full (%s)", exc.strerror)
+        refused = render(request, "scan_upload.html", {
+            "errors": ["Письмо НЕ принято: хранилище файлов переполнено. Сообщите администратору и загрузите "
+                       "файл ещё раз позже — повторная загрузка того же файла не создаст дубль."],
+            "today": utcnow().date().isoformat()}, status_code=503)
+        refused.headers["Retry-After"] = "60"
+        return refused
     try:
         await hand_off(broker, raw)
     except IntakeUnavailable:

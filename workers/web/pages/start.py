@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import ColumnElement, and_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from router.identity_claims import claimed_contract
 from router.models import CallbackTask, Client, Staff, StaffAlert, Ticket, TicketDecision, TicketHistory
 from router.review.visibility import visible
 from router.timeutil import to_utc, utcnow
@@ -32,7 +33,9 @@ router = APIRouter(dependencies=[Depends(current_staff)])
 
 
 # Generative: each .where() below makes a new statement, this one is never changed.
-TICKETS_WITH_CLIENTS = select(Ticket, Client.name).outerjoin(Client, Client.id == Ticket.client_id)
+# The claimed contract: a chat account's identity claim waits (router.identity_claims), shown as a badge.
+TICKETS_WITH_CLIENTS = select(Ticket, Client.name, claimed_contract(Ticket.id)).outerjoin(
+    Client, Client.id == Ticket.client_id)
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class Row:
     ticket: Ticket
     client_name: str | None
     clock: ClockView  # the running clock nearest its due moment (workers.web.clock_view.nearest)
+    claimed: str | None = None  # the contract an unverified chat account claims (badge «Личность не подтверждена»)
 
     @property
     def due(self) -> datetime:
@@ -58,7 +62,7 @@ async def _rows(session: AsyncSession, condition: ColumnElement[bool], clock: Cl
                 by_deadline: bool = True) -> list[Row]:
     found = (await session.execute(
         TICKETS_WITH_CLIENTS.where(condition).order_by(Ticket.created_at, Ticket.id).limit(LIST_LIMIT))).all()
-    rows = [Row(ticket, name, clock(ticket)) for ticket, name in found]
+    rows = [Row(ticket, name, clock(ticket), claimed) for ticket, name, claimed in found]
     return sorted(rows, key=lambda r: r.due) if by_deadline else rows
 
 

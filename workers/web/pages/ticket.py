@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.blobs import BlobNotFound
+from router.identity_claims import CLAIM_BADGE, claimed_contract
 from router.models import (
     CallbackTask,
     Client,
@@ -172,6 +173,8 @@ async def ticket_page_response(
             .order_by(Ticket.created_at.desc()).limit(OTHER_TICKETS_LIMIT)
         ))
     parent = await session.get(Ticket, ticket.parent_ticket_id) if ticket.parent_ticket_id else None
+    # A chat account claims to be a client, unverified (router.identity_claims): marked until confirmed.
+    claimed = await session.scalar(select(claimed_contract(Ticket.id)).where(Ticket.id == ticket.id))
     forms = [] if operator else await _forms(session, request, staff, ticket, facts, posted)
     managers = sorted((p for p in people.values() if p.role == "manager" and p.active), key=lambda p: p.name)
     departments = sorted({p.department for p in people.values() if p.role == "department_head" and p.active})
@@ -185,6 +188,7 @@ async def ticket_page_response(
         "timeline": _timeline(ticket, seen), "conversation": await _conversation(session, ticket),
         "forms": forms, "clocks": clocks, "managers": managers, "departments": departments, "action_error": error,
         "client_phones": [i.value for i in client.identities if i.kind == "phone"] if client else [],
+        "claimed": claimed, "claim_badge": CLAIM_BADGE,
     }, status_code=status_code)
 
 

