@@ -113,10 +113,13 @@ async def latencies(database: Database) -> tuple[list[float], list[float], float
     return to_ticket, to_ack, last_ack
 
 
-async def run_pipeline(n: int, size: int, data_dir: Path) -> dict[str, float]:
+async def prepare(data_dir: Path, database_url: str | None = None,
+                  ) -> tuple[EmbeddedNats, str, Settings, Database, dict[str, str]]:
+    """nats-server started, the database migrated, every stream declared, and the environment the worker
+    processes start with (shared with bench/storm.py)."""
     server = EmbeddedNats(data_dir)
     url = server.start()
-    settings = Settings(data_dir=data_dir, NATS_URL=url)
+    settings = Settings(_env_file=None, data_dir=data_dir, NATS_URL=url, database_url=database_url)
     database = Database.from_settings(settings)
     await database.migrate()
     broker = make_broker(url)
@@ -124,6 +127,13 @@ async def run_pipeline(n: int, size: int, data_dir: Path) -> dict[str, float]:
     await declare_all_streams(broker, Runtime(settings).streams)
     await broker.stop()
     env = dict(os.environ, NATS_URL=url, COMPLAINTS_DATA_DIR=str(data_dir), COMPLAINTS_LOG_LEVEL="WARNING")
+    if database_url:
+        env["COMPLAINTS_DATABASE_URL"] = database_url
+    return server, url, settings, database, env
+
+
+async def run_pipeline(n: int, size: int, data_dir: Path) -> dict[str, float]:
+    server, url, settings, database, env = await prepare(data_dir)
     groups = process_groups(settings)
     workers = start_workers(groups, env)
     try:

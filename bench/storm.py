@@ -18,7 +18,6 @@ import benchpath  # noqa: F401 - first: fixes sys.path before the stdlib `email`
 
 import argparse
 import asyncio
-import os
 import tempfile
 import time
 from dataclasses import dataclass
@@ -27,14 +26,12 @@ from pathlib import Path
 
 import nats
 from measure import peak_rss_mb, start_workers, wait_for_consumers
-from pipeline import expected_acks, publish_all, synthetic
+from pipeline import expected_acks, prepare, publish_all, synthetic
 from sqlalchemy import func, select
 
 from router.models import Delivery, Outbox, Submission, Ticket
 from router.timeutil import aware
-from workers.app.nats_embedded import EmbeddedNats
-from workers.app.runtime import Database, Runtime, declare_all_streams, make_broker
-from workers.app.settings import Settings
+from workers.app.runtime import Database
 from workers.app.worker_set import CONSUMERS, process_groups
 
 
@@ -100,18 +97,7 @@ async def drained(database: Database, n: int, replies: int, url: str, within: fl
 
 async def run_storm(n: int, data_dir: Path, database_url: str | None = None, replicas: int = 1,
                     size: int = 1024) -> dict[str, float]:
-    server = EmbeddedNats(data_dir)
-    url = server.start()
-    settings = Settings(_env_file=None, data_dir=data_dir, NATS_URL=url, database_url=database_url)
-    database = Database.from_settings(settings)
-    await database.migrate()
-    broker = make_broker(url)
-    await broker.connect()
-    await declare_all_streams(broker, Runtime(settings).streams)
-    await broker.stop()
-    env = dict(os.environ, NATS_URL=url, COMPLAINTS_DATA_DIR=str(data_dir), COMPLAINTS_LOG_LEVEL="WARNING")
-    if database_url:
-        env["COMPLAINTS_DATABASE_URL"] = database_url
+    server, url, settings, database, env = await prepare(data_dir, database_url)
     groups = process_groups(settings) * replicas
     workers = start_workers(groups, env)
     try:

@@ -32,9 +32,13 @@ def codec_for(label: str | None) -> str | None:
         if needle in squashed:
             return codec
     try:
-        return codecs.lookup(label).name
+        info = codecs.lookup(label)
     except (LookupError, ValueError):  # ValueError: a label with a NUL in it ("UT\0F-8")
         return None
+    # Only a text codec that decodes at all: not "base64" or "rot13" (bytes.decode refuses them), not "undefined".
+    if not getattr(info, "_is_text_encoding", True) or info.name == "undefined":
+        return None
+    return info.name
 
 
 def cyrillic_score(data: bytes, codec: str) -> int:

@@ -226,30 +226,9 @@ async def _deliver(decoded: list[tuple[Msg, OutboundMessage]], database: Databas
     for index in plan.statuses:
         await decoded[index][0].ack()
 
-    outcomes: dict[int, DeliveryResult] = {}
     retry: dict[int, BaseException] = {}
     for work in plan.platform:
-        if not work.sender.resend_safe:
-            await _send_in_marked_chunks(work, plan, decoded, database, statuses, retry)
-            continue
-        results = await _send(work.sender, work.prepared)
-        for index, result in zip(work.indexes, results, strict=True):
-            if isinstance(result, TemporaryFailure):
-                retry[index] = result
-            else:
-                outcomes[index] = result
-
-    if outcomes:
-        try:
-            await database.run_transaction(lambda s: record_sent(s, plan, outcomes))
-        except Exception as exc:
-            # Sent but not recorded: redelivered and sent again (with the same message id).
-            log.error("deliver: %d replies sent but not recorded: %s", len(outcomes), type(exc).__name__)
-            retry.update({index: exc for index in outcomes})
-        else:
-            for index, result in outcomes.items():
-                statuses[index] = result.status
-                await decoded[index][0].ack()
+        await _send_work(work, plan, decoded, database, settler, statuses, retry)
     if retry:
         unsent = {plan.replies[index].message.outbox_id for index in retry}
         try:
@@ -269,36 +248,44 @@ async def _send(sender: PlatformSender[Any], prepared: Sequence[Any]) -> list[De
         return [TemporaryFailure(describe(exc))] * len(prepared)
 
 
-async def _send_in_marked_chunks(work: PlatformWork, plan: Plan, decoded: list[tuple[Msg, OutboundMessage]],
-                                 database: Database, statuses: list[str], retry: dict[int, BaseException]) -> None:
-    """A platform that must not get a reply twice: replies go out in chunks of MARKED_CHUNK, each chunk marked
-    "sending" in its own commit first and recorded right after. A process killed in between leaves at most one
-    chunk of unknown fate, which the redelivery records "uncertain" for staff to check (_settle_interrupted)
-    instead of sending it again."""
+async def _send_work(work: PlatformWork, plan: Plan, decoded: list[tuple[Msg, OutboundMessage]], database: Database,
+                     settler: Settler, statuses: list[str], retry: dict[int, BaseException]) -> None:
+    """Send a platform's replies and record what became of them; temporary failures go into `retry`.
+
+    A resend-safe platform gets the whole batch in one go. One that must not get a reply twice gets chunks of
+    MARKED_CHUNK, each marked "sending" in its own commit first and recorded right after: a process killed in
+    between leaves at most one chunk of unknown fate, which the redelivery records "uncertain" for staff to
+    check (_settle_interrupted) instead of sending it again.
+    """
+    marked = not work.sender.resend_safe
     pairs = list(zip(work.indexes, work.prepared, strict=True))
-    for start in range(0, len(pairs), MARKED_CHUNK):
-        chunk = pairs[start:start + MARKED_CHUNK]
-        replies = [plan.replies[index] for index, _ in chunk]
-        try:
-            await database.run_transaction(partial(mark_sending, channel=work.sender.channel, replies=replies))
-        except Exception as exc:  # not marked, not sent: retried
-            retry.update({index: exc for index, _ in chunk})
-            continue
+    size = MARKED_CHUNK if marked else max(1, len(pairs))
+    for start in range(0, len(pairs), size):
+        chunk = pairs[start:start + size]
+        if marked:
+            replies = [plan.replies[index] for index, _ in chunk]
+            try:
+                await database.run_transaction(partial(mark_sending, channel=work.sender.channel, replies=replies))
+            except Exception as exc:  # not marked, not sent: retried
+                retry.update({index: exc for index, _ in chunk})
+                continue
         results = await _send(work.sender, [item for _, item in chunk])
         outcomes: dict[int, DeliveryResult] = {}
         for (index, _), result in zip(chunk, results, strict=True):
             if isinstance(result, TemporaryFailure):
-                retry[index] = result  # unmarked with the others before the retry
+                retry[index] = result  # (unmarked with the others before the retry)
             else:
                 outcomes[index] = result
         if not outcomes:
             continue
         try:
             await database.run_transaction(partial(record_sent, plan=plan, outcomes=outcomes))
-        except Exception as exc:  # sent, left marked: the redelivery records them "uncertain", never resends
+        except Exception as exc:
+            # Sent but not recorded: redelivered, and then sent again under the same key (resend-safe) or, still
+            # marked, recorded "uncertain" and never resent.
             log.error("deliver: %d replies sent but not recorded: %s", len(outcomes), type(exc).__name__)
             for index in outcomes:
-                await decoded[index][0].nak()
+                await settler.failed(decoded[index][0], exc)
             continue
         for index, result in outcomes.items():
             statuses[index] = result.status
