@@ -241,8 +241,9 @@ def profile_web(pid: int, seconds: float, folder: Path | None, rate: float) -> s
     if folder is None:
         return None
     folder.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(["py-spy", "record", "--pid", str(pid), "--duration", str(int(seconds)), "--format",
-                             "raw", "--output", str(folder / f"web-{rate:.0f}.txt")],
+    # --gil: only samples holding the GIL, so idle threads and waits do not dilute the profile.
+    return subprocess.Popen(["py-spy", "record", "--gil", "--pid", str(pid), "--duration", str(int(seconds)),
+                             "--format", "raw", "--output", str(folder / f"web-{rate:.0f}.txt")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

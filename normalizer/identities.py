@@ -13,7 +13,7 @@ import re
 from normalizer.draft import Draft, add_unique
 from normalizer.event import Identities
 from normalizer.invisible import strip_invisible
-from normalizer.phones import phones_in_text
+from normalizer.phones import phones_in_plain_text
 
 
 def numbers_in_text(pattern: re.Pattern[str], text: str) -> list[str]:
@@ -33,7 +33,7 @@ def identities_in_text(draft: Draft) -> None:
     text = strip_invisible(f"{draft.subject or ''}\n{draft.text}")
     ids = draft.identities
     plain_identities(ids)
-    for phone in phones_in_text(text):
+    for phone in phones_in_plain_text(text):  # `text` is stripped already
         add_unique(ids.phones, phone)
     for number in numbers_in_text(draft.config.contract_pattern, text):
         add_unique(ids.contract_numbers, number)

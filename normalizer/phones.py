@@ -30,8 +30,11 @@ _MAYBE_PHONE = re.compile(r"\d(?:\D{0,3}\d){6}")
 
 
 # A run of digits with the separators phone numbers are written with; the matcher then only reads
-# these runs, not the whole text (on a long mail it was the normalizer's costliest step).
-_CANDIDATE = re.compile(r"\+?[\d(][\d \t().\-\u2010-\u2015]{5,24}\d")
+# these runs, not the whole text (on a long mail it was the normalizer's costliest step). It is
+# `\+?[\d(]` then the run, written to begin with a character class ("+" only when a digit or "("
+# follows): a pattern that begins with a class is searched for by the regex engine's fast scan,
+# one with an optional "+" is tried at every position of the text, which took twice as long.
+_CANDIDATE = re.compile(r"[+\d(](?:(?<=\+)[\d(]|(?<!\+))[\d \t().\-\u2010-\u2015]{5,24}\d")
 
 
 # Russian numbers: ten digits after the trunk prefix 8 or the country code 7.
@@ -44,14 +47,18 @@ def _matched(text: str, region: str) -> list[str]:
 
 
 def phones_in_text(text: str, region: str = DEFAULT_REGION) -> list[str]:
+    return phones_in_plain_text(strip_invisible(text), region)
+
+
+def phones_in_plain_text(text: str, region: str = DEFAULT_REGION) -> list[str]:
+    """phones_in_text() of a text already without invisible characters (strip_invisible)."""
     found: list[str] = []
-    text = strip_invisible(text)
     if not _MAYBE_PHONE.search(text):
         return found  # most texts have no number at all
     # Each distinct run once (a quoted mail repeats its numbers); a run that is not one number as a
     # whole (two numbers, a house number glued in front) goes through the matcher.
     for candidate in dict.fromkeys(m.group(0) for m in _CANDIDATE.finditer(text)):
-        digits = sum(c.isdigit() for c in candidate)
+        digits = sum(map(str.isdigit, candidate))
         if digits < _NATIONAL_DIGITS and not candidate.startswith("+"):
             continue  # a contract number, a date, a sum: too short for a number without a country code
         whole = to_e164(candidate, region)

@@ -6,7 +6,9 @@ import re
 
 from normalizer.draft import Draft, add_unique
 
-TICKET_NUMBER = re.compile(r"\bC-(\d{4})-(\d{6})\b")
+# `\bC-...`, written with the "C" first: a pattern that begins with a literal is searched for by the regex
+# engine's fast scan, one that begins with `\b` is tried at every position (most of this step's time).
+TICKET_NUMBER = re.compile(r"C(?<=\bC)-(\d{4})-(\d{6})\b")
 
 
 def ticket_numbers(text: str) -> list[str]:

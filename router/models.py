@@ -203,20 +203,6 @@ class Delivery(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
-class ApiRequest(Base):
-    """Idempotency-Key of the REST API: the same key with another body is a conflict, not a resend."""
-
-    __tablename__ = "api_requests"
-    __table_args__ = (UniqueConstraint("api_client", "idempotency_key", name="uq_api_request_key"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    api_client: Mapped[str] = mapped_column(String(64))
-    idempotency_key: Mapped[str] = mapped_column(String(200))
-    body_sha256: Mapped[str] = mapped_column(String(64))
-    submission_id: Mapped[str] = mapped_column(String(36))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
 class SentMessage(Base):
     """A reply we handed to a platform under our own message id (email Message-ID): threading and bounces."""
 

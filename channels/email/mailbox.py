@@ -200,12 +200,14 @@ class MailboxLoop:
             if outcome.published and self.after_publish is not None:
                 await self.after_publish(sorted(outcome.published))
             await session.mark_processed(sorted(outcome.published))
-        advanced = checkpoint
+        last_uid = checkpoint.last_uid
         for uid in chunk:  # the checkpoint never passes a mail that is not safely published
             if uid not in outcome.done:
                 break
-            advanced = advanced.model_copy(update={"last_uid": uid})
-        if advanced.last_uid != checkpoint.last_uid:
+            last_uid = uid
+        advanced = checkpoint
+        if last_uid != checkpoint.last_uid:
+            advanced = checkpoint.model_copy(update={"last_uid": last_uid})
             await self.checkpoints.save(advanced.mailbox, advanced)
         if outcome.errors:
             raise outcome.errors[0]

@@ -28,7 +28,8 @@ def make_bot(config: TelegramConfig) -> Bot:
     return Bot(config.token.get_secret_value(), session=session)
 
 
-def _is_complaint(message: Message, raw_update: dict[str, Any]) -> bool:
+async def _is_complaint(message: Message, raw_update: dict[str, Any]) -> bool:
+    # A coroutine: aiogram runs a plain callable filter in a thread, a hop there and back per update.
     return classify(raw_update) is Kind.COMPLAINT
 
 
@@ -46,7 +47,9 @@ def intake_router() -> Router:
 
 
 def make_dispatcher() -> Dispatcher:
-    dp = Dispatcher(name="telegram")
+    # No FSM: no handler keeps conversation state (each message is a complaint or a greeting), and its
+    # middleware would look up a state for every update.
+    dp = Dispatcher(name="telegram", disable_fsm=True)
     # Greeting first: "/start" is a message too, and must not become a complaint.
     dp.include_routers(greeting_router(), intake_router())
     return dp

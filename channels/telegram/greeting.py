@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandStart
 from aiogram.types import KeyboardButton, Message, ReplyKeyboardMarkup
 
@@ -26,13 +26,17 @@ def contact_keyboard() -> ReplyKeyboardMarkup:
     )
 
 
+async def _private(message: Message) -> bool:
+    # A coroutine, not a magic filter (F.chat.type == "private"): aiogram runs a plain callable in a
+    # thread, a hop there and back for every update.
+    return message.chat.type == "private"
+
+
 def greeting_router() -> Router:
     router = Router(name="telegram-greeting")
 
-    private = F.chat.type == "private"
-
-    @router.message(CommandStart(), private)
-    @router.message(Command("help"), private)
+    @router.message(CommandStart(), _private)
+    @router.message(Command("help"), _private)
     async def greet(message: Message) -> Kind:
         # Answered directly with sendMessage: a greeting is not a complaint and makes no ticket.
         await message.answer(GREETING, reply_markup=contact_keyboard())

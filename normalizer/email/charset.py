@@ -8,6 +8,7 @@ is made by how many bytes are the most frequent Russian letters in each (counted
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 
 CYRILLIC_GUESSES = ("cp1251", "koi8-r")
@@ -22,6 +23,7 @@ _SURROGATES = re.compile("[\udc80-\udcff]+")
 _ALIASES = (("1251", "cp1251"), ("koi8u", "koi8-u"), ("koi8", "koi8-r"), ("866", "cp866"), ("utf8", "utf-8"))
 
 
+@functools.lru_cache(maxsize=256)  # a handful of labels, read for every part and encoded word
 def codec_for(label: str | None) -> str | None:
     """The Python codec of a MIME charset label, tolerating common misspellings; None if unknown."""
     if not label:

@@ -11,6 +11,7 @@ import base64
 import binascii
 import re
 import weakref
+from collections.abc import Mapping
 from email.message import Message
 
 from normalizer.email.charset import decode_bytes, fix_surrogates
@@ -23,6 +24,12 @@ _Q_ESCAPE = re.compile(rb"=([0-9A-Fa-f]{2})")
 def raw_header(msg: Message, name: str) -> list[str]:
     """Every raw value of a header, unparsed (8-bit bytes kept as surrogate escapes)."""
     return list(_raw_index(msg).get(name.lower(), ()))
+
+
+def raw_headers(msg: Message) -> Mapping[str, list[str]]:
+    """raw_header of every header at once, by lower-cased name: to read, not to keep (it is the message's
+    index, rebuilt when the message changes)."""
+    return _raw_index(msg)
 
 
 # The raw values by lower-cased name, built once per message (a mail's headers are read a dozen times).

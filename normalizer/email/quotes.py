@@ -32,12 +32,16 @@ _MOBILE = re.compile(
     r"|с уважением, отправлено с .*)$",
     re.I,
 )
-# Every line the loop below acts on matches this (a superset: it only lets plain lines be skipped).
-_ANY_MARKER = re.compile(
-    r"^[ \t]*(?:>|-|\*?from|\*?от|sent|get outlook|получить outlook|отправлено|с уважением, отправлено|begin forwarded"
-    r"|начало переадресованного|on\s)|:[ \t\r]*$",
-    re.I | re.M,
-)
+# Every line the loop below acts on begins with one of these or ends with a colon (a superset: it only
+# lets plain lines be skipped).
+_MARKER_START = (r"[ \t]*(?:>|-|\*?from|\*?от|sent|get outlook|получить outlook|отправлено|с уважением, отправлено"
+                 r"|begin forwarded|начало переадресованного|on\s)")
+# Searched for as a line break then the marker, and a colon, rather than as one pattern with `^` (re.M):
+# a pattern that begins with a character the regex engine can look for is scanned for in C, one that
+# begins with `^` or an alternation is tried at every position of the text (most of this step's time).
+_FIRST_LINE_MARKER = re.compile(_MARKER_START, re.I)
+_LINE_MARKER = re.compile(r"\n" + _MARKER_START, re.I)
+_COLON_AT_END = re.compile(r":[ \t\r]*$", re.M)
 HEADER_LOOKAHEAD = 8
 LONGEST_ATTRIBUTION = 300
 
@@ -54,12 +58,23 @@ def strip_quotes(text: str) -> str:
 
 def split_reply(text: str) -> Reply:
     # Lines before the first possible marker are kept as they are (scanned once, in C).
-    first = _ANY_MARKER.search(text)
-    if first is None:
+    start = _first_marker_line(text)
+    if start is None:
         return Reply(text.strip(), "")
-    start = text.rfind("\n", 0, first.start()) + 1
     rest = _split_lines(text[start:].split("\n"))
     return Reply((text[:start] + rest.text).strip(), rest.signature)
+
+
+def _first_marker_line(text: str) -> int | None:
+    """Where the first line with a possible marker begins, or None when no line has one."""
+    if _FIRST_LINE_MARKER.match(text):
+        return 0
+    line = _LINE_MARKER.search(text)
+    end = line.start() + 1 if line else len(text)
+    colon = _COLON_AT_END.search(text, 0, end)  # only a colon on an earlier line can come first
+    if colon:
+        return text.rfind("\n", 0, colon.start()) + 1
+    return end if line else None
 
 
 def _split_lines(lines: list[str]) -> Reply:

@@ -9,9 +9,10 @@ out-of-office subject), "auto_generated" (other Auto-Submitted values), "list", 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from email.message import Message
 
-from normalizer.email.headers import raw_header
+from normalizer.email.headers import raw_headers
 
 ROBOT_LOCAL_PARTS = frozenset({"mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon"})
 _BOUNCE_SUBJECT = re.compile(
@@ -27,8 +28,8 @@ _AUTO_REPLY_SUBJECT = re.compile(
 _ORIGINAL_ID_IN_TEXT = re.compile(r"^\s*Message-ID:\s*(<[!-;=?-~]{1,250}>)", re.I | re.M)
 
 
-def _first(msg: Message, name: str) -> str | None:
-    values = raw_header(msg, name)
+def _first(headers: Mapping[str, list[str]], name: str) -> str | None:
+    values = headers.get(name)
     return values[0].strip() if values else None
 
 
@@ -40,19 +41,20 @@ def robot_kind(msg: Message, sender: str | None, subject: str | None, report_typ
         return "receipt"
     if local_part in ROBOT_LOCAL_PARTS:
         return "bounce" if subject and _BOUNCE_SUBJECT.search(subject) else "mailer_daemon"
-    auto_submitted = (_first(msg, "auto-submitted") or "").split(";")[0].strip().lower()
+    headers = raw_headers(msg)  # read once: a mail that is no robot is asked for seven of them
+    auto_submitted = (_first(headers, "auto-submitted") or "").split(";")[0].strip().lower()
     if auto_submitted and auto_submitted != "no":
         return "auto_reply" if auto_submitted == "auto-replied" else "auto_generated"
-    if any(raw_header(msg, h) for h in ("x-autoreply", "x-autorespond", "x-auto-response-suppress")):
+    if any(headers.get(h) for h in ("x-autoreply", "x-autorespond", "x-auto-response-suppress")):
         return "auto_reply"
     if subject and _AUTO_REPLY_SUBJECT.match(subject):
         return "auto_reply"
-    precedence = (_first(msg, "precedence") or "").lower()
-    if precedence == "list" or raw_header(msg, "list-id"):
+    precedence = (_first(headers, "precedence") or "").lower()
+    if precedence == "list" or headers.get("list-id"):
         return "list"
     if precedence in ("bulk", "junk"):
         return "bulk"
-    return_path = _first(msg, "return-path")
+    return_path = _first(headers, "return-path")
     if return_path is not None and return_path.strip("<> \t") == "":
         return "null_sender"
     return None

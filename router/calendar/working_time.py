@@ -59,6 +59,8 @@ class WorkingTime:
         self.hours = hours
         self.tz = tz
         self.periods_on = lru_cache(maxsize=4096)(self._periods_on)
+        # Every ticket's resolution clock asks this of its registration day: a handful of days a month.
+        self.working_day_after = lru_cache(maxsize=4096)(self._working_day_after)
 
     def _periods_on(self, day: date) -> tuple[Period, ...]:
         """The working periods of a local date in UTC, in order; empty on a non-working day."""
@@ -91,7 +93,7 @@ class WorkingTime:
             raise ValueError(f"{day} is not a working day")
         return self.local(periods[-1][1])
 
-    def working_day_after(self, day: date, count: int) -> date:
+    def _working_day_after(self, day: date, count: int) -> date:
         """The `count`-th working day after `day` (`day` itself does not count)."""
         for _ in range(count):
             day = self.production.next_working_day(day)

@@ -9,10 +9,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from faststream.nats import NatsBroker
-from nats.js.errors import NotFoundError
+from nats.js.errors import NoKeysError, NotFoundError
 
 from workers.app.runtime import Database, declare_all_streams, make_broker
 from workers.app.settings import Settings
+from workers.bus.request_records import bucket as request_records_bucket
 from workers.bus.shunt import jetstream_of
 from workers.bus.streams import declare_streams
 
@@ -73,6 +74,14 @@ async def login(client: httpx.AsyncClient, user: str, password: str = "secret-pa
 async def stream_count(broker: NatsBroker, stream: str = "INTAKE") -> int:
     info = await jetstream_of(broker).stream_info(stream)
     return int(info.state.messages)
+
+
+async def request_records(broker: NatsBroker) -> int:
+    """The REST API's Idempotency-Key records in the API_REQUESTS bucket (deleted ones not counted)."""
+    try:
+        return len(await request_records_bucket(jetstream_of(broker)).keys())
+    except NoKeysError:
+        return 0
 
 
 async def last_intake(broker: NatsBroker, channel: str) -> bytes | None:

@@ -9,15 +9,16 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from channels.base import Channel, RawSubmission, submission_id_for
-from router.models import ApiRequest, Delivery, Outbox, Ticket
-from tests.web.conftest import API_TOKEN, connected_broker, last_intake, stream_count
+from router.models import Delivery, Outbox, Ticket
+from tests.web.conftest import API_TOKEN, connected_broker, last_intake, request_records, stream_count
 from tests.web.factories import REGISTERED_AT, add_ticket
 from workers.app.nats_embedded import EmbeddedNats
 from workers.app.runtime import Database
 from workers.app.settings import ApiToken, Settings
+from workers.bus.publish import IntakeUnavailable
 from workers.web import create_app
 
 # SQLite and a real PostgreSQL (datetimes, unique-key races behave differently).
@@ -29,10 +30,6 @@ GOOD = {
     "email": "ivan@example.ru",
 }
 
-
-async def api_requests(database: Database) -> int:
-    async with database.sessions() as session:
-        return int(await session.scalar(select(func.count(ApiRequest.id))) or 0)
 
 
 async def test_token_is_required(api: httpx.AsyncClient, broker) -> None:
@@ -72,7 +69,7 @@ async def test_accepted_feedback_is_in_the_intake_stream(api: httpx.AsyncClient,
     assert raw.native_id == "lk:lk-order-42"
     assert raw.payload == GOOD
     assert raw.received_at.tzinfo is not None
-    assert await api_requests(database) == 1
+    assert await request_records(broker) == 1
 
 
 async def test_same_key_and_body_is_one_submission(api: httpx.AsyncClient, broker, database: Database) -> None:
@@ -89,7 +86,7 @@ async def test_same_key_and_body_is_one_submission(api: httpx.AsyncClient, broke
     assert first.status_code == second.status_code == 202, second.text
     assert first.json()["submission_id"] == second.json()["submission_id"]
     assert await stream_count(broker) == 1  # JetStream dropped the second publish on its Nats-Msg-Id
-    assert await api_requests(database) == 1
+    assert await request_records(broker) == 1
 
 
 async def test_same_key_with_another_body_is_a_conflict(api: httpx.AsyncClient, broker) -> None:
@@ -130,7 +127,7 @@ async def test_idempotency_key_is_required_and_checked(api: httpx.AsyncClient, b
     error = response.json()
     assert "Idempotency-Key" in error["error"] and "Idempotency-Key" in error["error_en"]
     assert await stream_count(broker) == 0
-    assert await api_requests(database) == 0
+    assert await request_records(broker) == 0
 
 
 @pytest.mark.parametrize("key", ["a", "lk:2025-11-05T10.30_x-1", "x" * 200])
@@ -172,7 +169,7 @@ async def test_rejected_bodies_explain_themselves_and_store_nothing(
     assert ru in error["details"][0]["message"]
     assert "а" * 100 not in response.text  # the input is never echoed back
     assert await stream_count(broker) == 0
-    assert await api_requests(database) == 0
+    assert await request_records(broker) == 0
     # The key was not consumed: a corrected request with it is accepted.
     fixed = await api.post("/api/v1/feedback", json=GOOD, headers={"Idempotency-Key": "bad-1"})
     assert fixed.status_code == 202
@@ -191,7 +188,7 @@ async def test_unreadable_bodies(api: httpx.AsyncClient, broker, database: Datab
     assert ru in response.json()["error"]
     assert response.json()["details"][0]["field"] is None
     assert await stream_count(broker) == 0
-    assert await api_requests(database) == 0
+    assert await request_records(broker) == 0
 
 
 async def test_several_problems_are_all_listed(api: httpx.AsyncClient) -> None:
@@ -254,7 +251,7 @@ async def test_nats_down_answers_503_and_a_retry_works(
             assert response.status_code == 503
             assert response.headers["retry-after"]
             assert "Повторите запрос с тем же Idempotency-Key" in response.json()["error"]
-            assert await api_requests(database) == 0
+            assert await request_records(broker) == 0
             health = await client.get("/healthz")
             assert health.status_code == 503
             assert health.json()["nats"] == "unavailable" and health.json()["database"] == "ok"
@@ -268,4 +265,41 @@ async def test_nats_down_answers_503_and_a_retry_works(
         retry = await client.post("/api/v1/feedback", json=GOOD, headers={"Idempotency-Key": "retry-me"})
         assert retry.status_code == 202
     assert await stream_count(broker) == 1
-    assert await api_requests(database) == 1
+    assert await request_records(broker) == 1
+
+
+async def test_a_failed_publish_frees_the_key(
+    api: httpx.AsyncClient, broker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key is recorded, then the INTAKE publish fails: 503, the record is gone, and the key is free for
+    any body (the request was never accepted)."""
+    async def intake_away(_broker: object, raw: RawSubmission) -> None:
+        raise IntakeUnavailable(str(raw.submission_id))
+
+    with monkeypatch.context() as patched:
+        patched.setattr("workers.web.api.feedback.hand_off", intake_away)
+        refused = await api.post("/api/v1/feedback", json=GOOD, headers={"Idempotency-Key": "freed-1"})
+        assert refused.status_code == 503
+        assert "Повторите запрос с тем же Idempotency-Key" in refused.json()["error"]
+    assert await request_records(broker) == 0
+    other = await api.post("/api/v1/feedback", json={**GOOD, "text": "Другая претензия"},
+                           headers={"Idempotency-Key": "freed-1"})
+    assert other.status_code == 202
+    assert await request_records(broker) == 1
+    assert await stream_count(broker) == 1
+
+
+async def test_the_key_is_checked_while_the_database_is_away(settings: Settings, broker) -> None:
+    """The record lives in JetStream: with no database at all, a resend is still one submission and a
+    reused key with another body still a 409."""
+    app = create_app(settings, None, broker)  # no lifespan under ASGITransport: app.state.database stays None
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t",
+                                 headers={"Authorization": f"Bearer {API_TOKEN}"}) as client:
+        first = await client.post("/api/v1/feedback", json=GOOD, headers={"Idempotency-Key": "no-db"})
+        again = await client.post("/api/v1/feedback", json=GOOD, headers={"Idempotency-Key": "no-db"})
+        other = await client.post("/api/v1/feedback", json={**GOOD, "text": "Совсем другая претензия"},
+                                  headers={"Idempotency-Key": "no-db"})
+    assert (first.status_code, again.status_code, other.status_code) == (202, 202, 409)
+    assert first.json()["submission_id"] == again.json()["submission_id"]
+    assert await stream_count(broker) == 1
+    assert await request_records(broker) == 1

@@ -10,10 +10,8 @@ import httpx
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
 from pydantic import SecretStr, ValidationError
-from sqlalchemy import func, select
 
-from router.models import ApiRequest
-from tests.web.conftest import stream_count
+from tests.web.conftest import request_records, stream_count
 from tests.web.factories import add_staff, add_ticket
 from workers.app.runtime import Database
 from workers.app.settings import ApiToken, Settings
@@ -118,10 +116,6 @@ async def http(scoped_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-async def api_requests(database: Database) -> int:
-    async with database.sessions() as session:
-        return int(await session.scalar(select(func.count(ApiRequest.id))) or 0)
-
 
 SUBMISSION = f"/api/v1/submissions/{uuid.uuid4()}"
 ROUTES = [  # method, path, the scope it needs
@@ -182,7 +176,7 @@ async def test_a_tickets_token_cannot_post_feedback(http: httpx.AsyncClient, bro
         bare = await http.post("/api/v1/feedback", content=b"{not json", headers=bearer(client))
         assert bare.status_code == 403
     assert await stream_count(broker) == 0
-    assert await api_requests(database) == 0
+    assert await request_records(broker) == 0
 
 
 async def test_submissions_of_another_api_client_are_404(http: httpx.AsyncClient) -> None:

@@ -143,6 +143,8 @@ async def declare_all_streams(broker: NatsBroker, streams: Streams) -> None:
     from nats.js.api import StreamConfig
     from nats.js.errors import NotFoundError
 
+    from workers.bus import request_records
+
     js = broker.config.connection_state.stream
     for stream in streams.all():
         config: StreamConfig = replace(stream.config, subjects=list(stream.subjects))
@@ -151,6 +153,7 @@ async def declare_all_streams(broker: NatsBroker, streams: Streams) -> None:
             await js.update_stream(config)
         except NotFoundError:
             await js.add_stream(config)
+    await request_records.declare_bucket(js, streams.intake.config.num_replicas or 1)
 
 
 async def open_broker(settings: Settings, nats_url: str | None = None) -> NatsBroker:

@@ -30,7 +30,7 @@ from router.sla.policy import Clock, SlaPolicy
 from router.store import sqlite_url
 from workers.letters.config import LetterheadConfig
 
-ApiClientName = Annotated[str, StringConstraints(min_length=1, max_length=64)]  # ApiRequest.api_client
+ApiClientName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 ApiScope = Literal["feedback", "tickets:read", "tickets:act"]
 API_SCOPES: tuple[ApiScope, ...] = get_args(ApiScope)
 PLACEHOLDER_SESSION_SECRET = "change-me-in-production"  # `complaints up`/`web` refuse it unless --demo

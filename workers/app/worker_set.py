@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from faststream.nats import NatsBroker
 
+from workers.app.heap import settle_heap
 from workers.app.runtime import Database, Runtime, declare_all_streams, make_broker, resolve_nats_url
 from workers.app.service import Service
 from workers.app.settings import Settings
@@ -59,7 +60,7 @@ class WorkerSet(Service):
             raise ValueError(f"unknown worker(s) {sorted(unknown)}; known: {', '.join(WORKER_NAMES)}")
 
     async def start(self) -> None:
-        batching.settle_heap()  # once per process, after the imports, before the first batch
+        settle_heap()  # once per process, after the imports, before the first batch
         runtime = Runtime(self.settings)
         if self.database is None:
             self.database = Database.from_settings(self.settings)

@@ -12,7 +12,6 @@ stage work on its next batch while the last one's PubAcks are on the way.
 from __future__ import annotations
 
 import asyncio
-import gc
 import itertools
 import json
 import logging
@@ -268,21 +267,3 @@ async def wait_settled(within: float = PUBLISH_TIMEOUT) -> None:
 # --- the process
 
 
-def settle_heap() -> None:
-    """Garbage-collector settings for a long-running batch worker; the first call in a process acts.
-
-    What is loaded by then (modules, schemas, mappers: ~150k objects) lives as long as the process:
-    frozen, it is no longer walked by every full collection (measured ~1 s of CPU per 8,000
-    complaints in the route process). Batches allocate many short-lived containers that reference
-    counting frees anyway, so the youngest generation is collected less often too.
-    """
-    global _heap_settled
-    if _heap_settled:
-        return
-    _heap_settled = True
-    gc.collect()  # garbage must not be frozen with the rest
-    gc.freeze()
-    gc.set_threshold(20_000, 20, 100)
-
-
-_heap_settled = False

@@ -6,6 +6,9 @@ batch request expires with nothing delivered, while FastStream's pull loops only
 supervisor restarts it, but a partially collected batch is left un-acked until `ack_wait` runs out,
 which showed up as one-minute latency spikes. Re-raising it as the nats-py subclass lets the loops
 treat an idle fetch as the empty result it is. Applied once, on import of workers.app.worker_set.
+
+A batch fetch is workers.bus.pull_batches.fetch_batch (it returns what is waiting at once instead of
+holding it for the whole collection window), and FastStream's batch loop hands each fetch over.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from typing import Any
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.client import JetStreamContext
 
+from workers.bus import pull_batches
+
 _PullSubscription = JetStreamContext.PullSubscription
 
 
@@ -25,9 +30,13 @@ def _patch_fetch() -> None:
         return
 
     @functools.wraps(original)
-    async def fetch(self: Any, *args: Any, **kwargs: Any) -> Any:
+    async def fetch(
+        self: Any, batch: int = 1, timeout: float | None = 5, heartbeat: float | None = None  # noqa: ASYNC109
+    ) -> Any:
         try:
-            return await original(self, *args, **kwargs)
+            if batch > 1 and heartbeat is None:  # what the stages' batch subscribers ask for
+                return await pull_batches.fetch_batch(self, batch, timeout)
+            return await original(self, batch, timeout, heartbeat)
         except NatsTimeoutError:
             raise
         except TimeoutError as exc:
@@ -38,3 +47,4 @@ def _patch_fetch() -> None:
 
 
 _patch_fetch()
+pull_batches.install()

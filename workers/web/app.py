@@ -104,13 +104,17 @@ def create_app(settings: Settings, database: Database | None = None, broker: Nat
     app.add_middleware(FormBodyCapMiddleware, limit_for=form_limits(settings.scan.max_bytes))
     install_error_handlers(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (health, auth, api, api_tickets, operator_pages, phone_pages, submission_pages,
+    # The machine-facing routes first: a request is matched against the routes in order, and the REST API
+    # and the webhooks carry the load (their prefixes, /api/ and /channels/, are their own).
+    for module in (health, api, api_tickets):
+        app.include_router(module.router)
+    for router in webhook_routers():
+        app.include_router(router)
+    for module in (auth, operator_pages, phone_pages, submission_pages,
                    tickets_pages, review_pages, quarantine_pages, letter_pages,
                    scan_upload_pages, scan_pages,  # /scans/upload before /scans/{number}
                    schema, metrics):
         app.include_router(module.router)
-    for router in webhook_routers():
-        app.include_router(router)
     install_access_log_filter()
     if settings.session_secret.get_secret_value() == PLACEHOLDER_SESSION_SECRET:
         # `complaints up`/`web` refuse it (workers.cli.run); an app built in code (tests) only warns.

@@ -15,18 +15,14 @@ from channels.email.checkpoint import CHECKPOINTS
 from channels.email.mailbox import MailboxLoop, UnreadableMail
 from channels.positions import PositionStore
 from workers.app.service import ChannelProcess
-from workers.bus.publish import publish_to_intake
 from workers.bus.shunt import record_at_edge
 from workers.channels.email.plugin import INTAKE_STAGE
+from workers.channels.email.publish import publish_mail
 from workers.channels.scan.fax_intake import hand_faxes_to_scan
 
 log = logging.getLogger("complaints.email")
 
-
-
-async def publish_mail(js: JetStreamContext, raw: RawSubmission, attempts: int = 3) -> PubAck:
-    """Returns only after JetStream's PubAck; a timed-out publish is resent with the same Msg-Id."""
-    return await publish_to_intake(js, raw, attempts)
+__all__ = ["EmailProcess", "publish_mail", "record_unreadable"]
 
 
 async def record_unreadable(js: JetStreamContext, mail: UnreadableMail) -> PubAck:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
 from typing import Annotated
@@ -14,15 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import Channel
 from channels.web import WebFeedback, parse_feedback
-from router.models import ApiRequest, Delivery, Outbox, Submission, Ticket
+from router.models import Delivery, Outbox, Submission, Ticket
 from router.timeutil import aware, utcnow
-from workers.app.runtime import database_unavailable
-from workers.bus.publish import IntakeUnavailable, hand_off
+from workers.bus.publish import PUBLISH_TIMEOUT, IntakeUnavailable, hand_off
+from workers.bus.shunt import jetstream_of
 from workers.channels.senders.web_status import CHANNEL as WEB_STATUS_CHANNEL
 from workers.web.api import idempotency
 from workers.web.api.auth import api_caller, require_scope
 from workers.web.api.body import json_object
-from workers.web.deps import BrokerDep, DatabaseDep, SessionDep
+from workers.web.deps import BrokerDep, SessionDep
 from workers.web.errors import ApiError, validation_error
 
 log = logging.getLogger("complaints.web.feedback")
@@ -44,6 +46,16 @@ def status_url(submission_id: str) -> str:
     return f"/api/v1/submissions/{submission_id}"
 
 
+def _queue_unavailable() -> ApiError:
+    return ApiError(
+        503,
+        "Претензия не принята: очередь временно недоступна. Повторите запрос с тем же Idempotency-Key.",
+        "The complaint was not accepted: the queue is temporarily unavailable. "
+        "Retry with the same Idempotency-Key.",
+        headers={"Retry-After": "10"},
+    )
+
+
 async def _feedback_body(request: Request) -> WebFeedback:
     """Parsed here, not by FastAPI, so authentication and the key are checked before the body."""
     lead = ("Претензия не принята.", "The complaint was not accepted.")
@@ -60,37 +72,28 @@ async def _feedback_body(request: Request) -> WebFeedback:
 async def submit_feedback(
     request: Request,
     client_name: FeedbackClientDep,
-    database: DatabaseDep,
     broker: BrokerDep,
     key: str = Depends(idempotency.idempotency_key),
 ) -> JSONResponse:
     feedback = await _feedback_body(request)
     raw = parse_feedback(feedback, idempotency_key=key, api_client=client_name, received_at=utcnow())
     fingerprint = idempotency.body_fingerprint(raw.payload)
-    claim: idempotency.Claim | None
+    js = jetstream_of(broker)
     try:
-        claim = await idempotency.claim(database, client_name, key, fingerprint, str(raw.submission_id))
-    except Exception as exc:
-        if not database_unavailable(exc):
-            raise
-        # The database is away: the complaint is still taken (the stream dedupes the key, the router the
-        # native id); only a different body under a reused key goes unnoticed until the database is back.
-        log.warning("feedback: accepted without the idempotency record (database unavailable: %s)",
-                    type(exc).__name__)
-        claim = None
+        claim = await asyncio.wait_for(
+            idempotency.claim(js, client_name, fingerprint, str(raw.submission_id)), PUBLISH_TIMEOUT)
+    except ApiError:
+        raise
+    except Exception as exc:  # the broker is away or too slow: nothing was recorded or published
+        log.warning("feedback: the request record could not be written: %s", type(exc).__name__)
+        raise _queue_unavailable() from None
     try:
         await hand_off(broker, raw)
     except IntakeUnavailable:
-        if claim is not None:
-            await idempotency.release(database, claim)
-        raise ApiError(
-            503,
-            "Претензия не принята: очередь временно недоступна. Повторите запрос с тем же Idempotency-Key.",
-            "The complaint was not accepted: the queue is temporarily unavailable. "
-            "Retry with the same Idempotency-Key.",
-            headers={"Retry-After": "10"},
-        ) from None
-    submission_id = claim.submission_id if claim is not None else str(raw.submission_id)
+        with contextlib.suppress(Exception):  # if even this fails, a retry with the same body is still a resend
+            await asyncio.wait_for(idempotency.release(js, claim), PUBLISH_TIMEOUT)
+        raise _queue_unavailable() from None
+    submission_id = claim.submission_id
     url = status_url(submission_id)
     return JSONResponse(
         {"submission_id": submission_id, "status": "accepted", "status_url": url},
@@ -110,25 +113,36 @@ async def published_answers(session: AsyncSession, ticket_id: int) -> list[dict[
     return [{"at": aware(at).isoformat(), "text": str(payload.get("text", ""))} for at, payload in rows]
 
 
+def _queue_unavailable_status() -> ApiError:
+    return ApiError(503, "Статус временно недоступен: повторите запрос через минуту.",
+                    "The status is temporarily unavailable: retry in a minute.", headers={"Retry-After": "10"})
+
+
 def _not_found_submission() -> ApiError:
     return ApiError(404, "Обращение не найдено.", "The submission was not found.")
 
 
 @router.get("/submissions/{submission_id}")
 async def submission_status(
-    submission_id: str, client_name: FeedbackClientDep, session: SessionDep
+    submission_id: str, request: Request, client_name: FeedbackClientDep, session: SessionDep
 ) -> dict[str, object]:
     try:
         sid = str(uuid.UUID(submission_id))
     except ValueError:
         raise _not_found_submission() from None
-    # An API client sees only what it submitted itself.
+    # An API client sees only what it submitted itself: the native id of a routed submission names its
+    # API client; one not routed yet is known by its request record.
     mine = await session.scalar(
-        select(ApiRequest.id).where(ApiRequest.api_client == client_name, ApiRequest.submission_id == sid)
-    ) or await session.scalar(  # taken while the database was away: no request record, the native id tells
         select(Submission.id).where(Submission.id == sid, Submission.channel == Channel.WEB.value,
                                     Submission.native_id.startswith(f"{client_name}:", autoescape=True))
     )
+    if mine is None and (broker := request.app.state.broker) is not None:
+        try:
+            sender = await asyncio.wait_for(idempotency.sent_by(jetstream_of(broker), sid), PUBLISH_TIMEOUT)
+        except Exception as exc:
+            log.warning("submission status: the request record could not be read: %s", type(exc).__name__)
+            raise _queue_unavailable_status() from None
+        mine = sid if sender == client_name else None
     if mine is None:
         raise _not_found_submission()
     ticket = (await session.execute(

@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import Select, delete, select
-from sqlalchemy.exc import IntegrityError
+from nats.js import JetStreamContext
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 
-from router.models import ApiRequest
-from router.timeutil import to_utc, utcnow
-from workers.app.runtime import Database
+from workers.bus import request_records
+from workers.bus.request_records import RequestRecord
 from workers.web.errors import ApiError
 
 HEADER = "Idempotency-Key"
@@ -58,53 +57,51 @@ def _conflict() -> ApiError:
 
 @dataclass(frozen=True)
 class Claim:
-    """The recorded request: its submission id, and whether this call created the record."""
+    """The recorded request: its submission id, and whether this call created the record (at `revision`)."""
 
-    row_id: int
+    revision: int
     submission_id: str
     created: bool
 
 
-def _existing_query(api_client: str, key: str) -> Select[ApiRequest]:
-    return select(ApiRequest).where(ApiRequest.api_client == api_client, ApiRequest.idempotency_key == key)
-
-
-def _same_body(row: ApiRequest, fingerprint: str) -> Claim:
-    if row.body_sha256 != fingerprint:
+def _same_body(record: RequestRecord | None, api_client: str, fingerprint: str) -> None:
+    if record is None or record.api_client != api_client or record.body_sha256 != fingerprint:
         raise _conflict()
-    return Claim(row.id, row.submission_id, created=False)
 
 
-async def claim(database: Database, api_client: str, key: str, fingerprint: str, submission_id: str) -> Claim:
-    """Record the request in its own transaction, before anything is published.
+async def claim(js: JetStreamContext, api_client: str, fingerprint: str, submission_id: str) -> Claim:
+    """Record the request before anything is published: one atomic create in the request-records bucket.
 
-    One session and one round of statements: the lookup and the insert share the transaction (a request
-    used to take two sessions, each a pool checkout, which under load is where requests queued).
+    The submission id is derived from the API client and the key, so the same key always lands on the same
+    entry: created means a new request; an existing entry with the same client and body is a resend.
     """
-    try:
-        async with database.sessions() as session, session.begin():
-            row = await session.scalar(_existing_query(api_client, key))
-            if row is not None:
-                return _same_body(row, fingerprint)
-            new = ApiRequest(
-                api_client=api_client, idempotency_key=key, body_sha256=fingerprint,
-                submission_id=submission_id, created_at=to_utc(utcnow()),
-            )
-            session.add(new)
-            await session.flush()
-            return Claim(new.id, submission_id, created=True)
-    except IntegrityError:
-        # The same key arrived twice at once: the other request's record decides.
-        async with database.read_sessions() as session:
-            row = await session.scalar(_existing_query(api_client, key))
-        if row is None:
-            raise
-        return _same_body(row, fingerprint)
+    records = request_records.bucket(js)
+    record = RequestRecord(api_client, fingerprint)
+    for _ in range(3):  # a record released by a failed publish in between is created again
+        try:
+            revision = await records.create(submission_id, record.encode())
+            return Claim(revision, submission_id, created=True)
+        except KeyWrongLastSequenceError:
+            try:
+                entry = await records.get(submission_id)
+            except KeyNotFoundError:
+                continue
+            _same_body(RequestRecord.decode(entry.value), api_client, fingerprint)
+            return Claim(entry.revision or 0, submission_id, created=False)
+    raise RuntimeError("the request record kept changing")
 
 
-async def release(database: Database, claim_: Claim) -> None:
+async def release(js: JetStreamContext, claim_: Claim) -> None:
     """Forget a record this call made, so a retry after a failed publish is accepted again."""
-    if not claim_.created:
-        return
-    async with database.sessions() as session, session.begin():
-        await session.execute(delete(ApiRequest).where(ApiRequest.id == claim_.row_id))
+    if claim_.created:
+        await request_records.bucket(js).delete(claim_.submission_id, last=claim_.revision)
+
+
+async def sent_by(js: JetStreamContext, submission_id: str) -> str | None:
+    """The API client that sent this submission, from its record (None if there is none)."""
+    try:
+        entry = await request_records.bucket(js).get(submission_id)
+    except KeyNotFoundError:
+        return None
+    record = RequestRecord.decode(entry.value)
+    return record.api_client if record is not None else None
