@@ -210,14 +210,16 @@ def pub_ack(reply: Msg) -> PubAck | Exception:
     return PubAck.from_response(response)
 
 
-_PUBLISHERS: weakref.WeakKeyDictionary[JetStreamContext, BatchPublisher] = weakref.WeakKeyDictionary()
+_PUBLISHERS: weakref.WeakKeyDictionary[JetStreamContext, dict[float, BatchPublisher]] = weakref.WeakKeyDictionary()
 
 
-def publisher_for(js: JetStreamContext) -> BatchPublisher:
-    """The BatchPublisher on this JetStream context's connection (one per connection, made on first use)."""
-    if js not in _PUBLISHERS:
-        _PUBLISHERS[js] = BatchPublisher(js._nc)  # nats-py has no public accessor for the connection
-    return _PUBLISHERS[js]
+def publisher_for(js: JetStreamContext, timeout: float = PUBLISH_TIMEOUT) -> BatchPublisher:
+    """The BatchPublisher on this JetStream context's connection with this PubAck timeout (one per connection
+    and timeout, made on first use)."""
+    by_timeout = _PUBLISHERS.setdefault(js, {})
+    if timeout not in by_timeout:
+        by_timeout[timeout] = BatchPublisher(js._nc, timeout)  # nats-py has no public accessor for the connection
+    return by_timeout[timeout]
 
 
 # --- settling in the background

@@ -31,17 +31,21 @@ class IntakeUnavailable(RuntimeError):
     """The submission was NOT stored: the caller must say so and let the sender retry."""
 
 
+def intake_message(raw: RawSubmission) -> tuple[str, bytes, dict[str, str]]:
+    """The subject, body and headers a submission is stored in INTAKE with (whoever publishes it)."""
+    return (intake_subject(raw.channel), raw.model_dump_json().encode(),
+            {"Nats-Msg-Id": raw.dedup_key, "content-type": "application/json"})
+
+
 async def publish_to_intake(js: JetStreamContext, raw: RawSubmission, attempts: int = ATTEMPTS) -> PubAck:
     """Returns only after JetStream's PubAck (raises on a timeout past the last attempt)."""
-    body = raw.model_dump_json().encode()
-    headers = {"Nats-Msg-Id": raw.dedup_key, "content-type": "application/json"}
+    subject, body, headers = intake_message(raw)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + PUBLISH_TIMEOUT
     for attempt in range(1, attempts + 1):
         share = max(deadline - loop.time(), 0.001) / (attempts - attempt + 1)  # the attempts share the limit
         try:
-            return await js.publish(intake_subject(raw.channel), body, stream="INTAKE", headers=headers,
-                                    timeout=share)
+            return await js.publish(subject, body, stream="INTAKE", headers=headers, timeout=share)
         except NatsTimeoutError:
             if attempt == attempts:
                 raise

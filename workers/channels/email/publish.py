@@ -18,9 +18,8 @@ from nats.js import JetStreamContext
 from nats.js.api import PubAck
 
 from channels.base import RawSubmission
-from workers.bus.batching import BatchPublisher, Publication
-from workers.bus.publish import ATTEMPTS, PUBLISH_TIMEOUT
-from workers.bus.streams import intake_subject
+from workers.bus.batching import BatchPublisher, Publication, publisher_for
+from workers.bus.publish import ATTEMPTS, PUBLISH_TIMEOUT, intake_message
 
 
 class TurnBatcher:
@@ -66,16 +65,15 @@ _BATCHERS: weakref.WeakKeyDictionary[JetStreamContext, TurnBatcher] = weakref.We
 
 def batcher_for(js: JetStreamContext) -> TurnBatcher:
     if js not in _BATCHERS:
-        # nats-py has no public accessor for the connection (workers.bus.batching.publisher_for does the same)
-        _BATCHERS[js] = TurnBatcher(BatchPublisher(js._nc, timeout=PUBLISH_TIMEOUT / ATTEMPTS))
+        _BATCHERS[js] = TurnBatcher(publisher_for(js, PUBLISH_TIMEOUT / ATTEMPTS))
     return _BATCHERS[js]
 
 
 async def publish_mail(js: JetStreamContext, raw: RawSubmission, attempts: int = ATTEMPTS) -> PubAck:
     """Returns only after JetStream's PubAck; a timed-out publish is resent with the same Msg-Id."""
-    # The headers js.publish(..., stream="INTAKE") sends for publish_to_intake, in its order.
-    headers = {"Nats-Msg-Id": raw.dedup_key, "content-type": "application/json", "Nats-Expected-Stream": "INTAKE"}
-    message = Publication(intake_subject(raw.channel), raw.model_dump_json().encode(), headers)
+    subject, body, headers = intake_message(raw)
+    # What js.publish(..., stream="INTAKE") adds for publish_to_intake.
+    message = Publication(subject, body, {**headers, "Nats-Expected-Stream": "INTAKE"})
     for attempt in range(1, attempts + 1):
         result = await batcher_for(js).publish(message)
         if isinstance(result, PubAck):
