@@ -35,6 +35,23 @@ def machine_jiffies() -> tuple[int, int]:
     return busy, busy + idle + iowait
 
 
+class StolenTime:
+    """The share of the machine's CPU time the hypervisor gave to other guests since this was made (`steal` in
+    /proc/stat): on a shared VM, what says that a run was slowed from outside, not by the gateway."""
+
+    def __init__(self) -> None:
+        self._steal, self._total = _steal_and_total()
+
+    def share(self) -> float:
+        steal, total = _steal_and_total()
+        return (steal - self._steal) / max(1, total - self._total)
+
+
+def _steal_and_total() -> tuple[int, int]:
+    user, nice, system, idle, iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
+    return steal, user + nice + system + idle + iowait + irq + softirq + steal
+
+
 def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
 

@@ -8,7 +8,6 @@ import errno
 import logging
 import socket
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -21,6 +20,7 @@ from normalizer.config import NormalizerConfig
 from router.store import make_engine, make_sessionmaker, make_sync_engine, migrate, read_only
 from workers.app.nats_embedded import running_embedded_url
 from workers.app.settings import Settings
+from workers.app.writer_thread import WriterThread
 from workers.bus.streams import Streams, declare_streams
 
 R = TypeVar("R")
@@ -88,7 +88,7 @@ class Database:
     # For transactions that only read: on SQLite they neither wait for nor block the writer (WAL).
     read_sessions: async_sessionmaker[AsyncSession]
     sync_engine: Engine | None = None
-    _executor: ThreadPoolExecutor | None = field(default=None, repr=False)
+    _writer: WriterThread = field(default_factory=WriterThread, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings, **engine_kwargs: object) -> Database:
@@ -96,34 +96,32 @@ class Database:
         engine = make_engine(url, **engine_kwargs)
         return cls(engine, make_sessionmaker(engine), make_sessionmaker(read_only(engine)), make_sync_engine(url))
 
-    async def run_transaction(self, work: Callable[[Session], R]) -> R:
+    async def run_transaction(self, work: Callable[[Session], R], urgent: bool = False) -> R:
         """Run `work(session)` in one transaction: committed if it returns, rolled back if it raises.
 
         On SQLite the whole transaction runs in one call to a single dedicated thread, which also
-        serialises this process's writers without SQLite's sleeping busy handler.
+        serialises this process's writers without SQLite's sleeping busy handler; an `urgent` one (a
+        routing batch: a client waits for its ticket) goes before the ordinary ones waiting there.
         """
         if self.sync_engine is None:
             async with self.sessions() as session, session.begin():
                 return await session.run_sync(work)
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
         sync_engine = self.sync_engine
 
         def run() -> R:
             with Session(sync_engine, expire_on_commit=False) as session, session.begin():
                 return work(session)
 
-        return await asyncio.get_running_loop().run_in_executor(self._executor, run)
+        return await self._writer.run(run, urgent)
 
     async def migrate(self) -> None:
         await migrate(self.engine)
 
     async def close(self) -> None:
+        await asyncio.to_thread(self._writer.stop)  # the transactions queued so far end first
         await self.engine.dispose()
         if self.sync_engine is not None:
             self.sync_engine.dispose()
-        if self._executor is not None:
-            self._executor.shutdown(wait=True)
 
 
 @dataclass

@@ -30,6 +30,8 @@ from router.sla.policy import Clock, SlaPolicy
 from router.store import sqlite_url
 from workers.letters.config import LetterheadConfig
 
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
 ApiClientName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 ApiScope = Literal["feedback", "tickets:read", "tickets:act"]
 API_SCOPES: tuple[ApiScope, ...] = get_args(ApiScope)
@@ -101,6 +103,11 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("DATABASE_URL", "COMPLAINTS_DATABASE_URL"),
         description="postgresql+asyncpg://…; unset = SQLite under data_dir",
+    )
+    log_level: LogLevel = Field(
+        default="INFO",
+        description="Least severe log records written (DEBUG, INFO, WARNING, ERROR); INFO writes a line per"
+        " accepted submission and per HTTP request",
     )
     web_host: str = "127.0.0.1"
     web_port: int = 8000
@@ -185,6 +192,11 @@ class Settings(BaseSettings):
     def scan_low_confidence(self) -> float:
         """Mean OCR word confidence under which a scan always goes to «Проверка скана» (the normalizer's)."""
         return self.scan.low_confidence
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level_upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
 
     @field_validator("api_tokens", mode="before")
     @classmethod

@@ -85,9 +85,10 @@ async def process_batch(
     handle: BatchHandler[T, R],
     database: Database,
     settler: Settler,
+    urgent: bool = False,
 ) -> list[R]:
-    """`handle(session, items)` is synchronous (it runs inside Database.run_transaction) and returns
-    one result per item, in order."""
+    """`handle(session, items)` is synchronous (it runs inside Database.run_transaction, `urgent` or not) and
+    returns one result per item, in order."""
     decoded, undecodable = _decode_all(messages, decode)
     for msg, exc in undecodable:
         await settler.failed(msg, exc)
@@ -98,10 +99,10 @@ async def process_batch(
     try:
         try:
             results: list[R | Exception] = list(
-                await database.run_transaction(lambda s: _run_all(s, items, handle))
+                await database.run_transaction(lambda s: _run_all(s, items, handle), urgent)
             )
         except _HandlerFailed:
-            results = await database.run_transaction(lambda s: _run_isolated(s, items, handle))
+            results = await database.run_transaction(lambda s: _run_isolated(s, items, handle), urgent)
     except Exception as exc:  # the commit itself failed: the whole batch is retried
         log.warning("%s: batch of %d not committed: %s", settler.stage, len(decoded), type(exc).__name__)
         for msg, _ in decoded:

@@ -108,8 +108,9 @@ async def _migrate(settings: Settings, demo: bool) -> None:
 @app.command()
 def migrate() -> None:
     """Создать или обновить схему базы данных / apply database migrations."""
-    setup_logging()
-    asyncio.run(_migrate(Settings(), demo=False))
+    settings = Settings()
+    setup_logging(settings.log_level)
+    asyncio.run(_migrate(settings, demo=False))
     console.print("[green]Схема базы данных актуальна.[/green]")
 
 
@@ -133,7 +134,8 @@ def worker(
     names: Annotated[list[str], typer.Argument(help=f"one or more of: {', '.join(WORKER_NAMES + INTAKE_NAMES)}")],
 ) -> None:
     """Запустить обработчик(и) очереди / run one or more workers (for scaling out)."""
-    setup_logging()
+    settings = Settings()
+    setup_logging(settings.log_level)
     known = WORKER_NAMES + INTAKE_NAMES
     unknown = [n for n in names if n not in known]
     if unknown:
@@ -141,7 +143,7 @@ def worker(
         raise typer.Exit(2)
     try:
         # uvloop: the workers spend much of their time in the event loop (NATS messages, PubAcks, acks).
-        uvloop.run(_run_workers(Settings(), tuple(names)))
+        uvloop.run(_run_workers(settings, tuple(names)))
     except NatsNotRunning as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
@@ -158,7 +160,7 @@ def web(demo: Annotated[bool, typer.Option(help=DEMO_SECRET_HELP)] = False) -> N
     from workers.web.app import create_app
 
     settings = _with_session_secret(Settings(), demo=demo)
-    setup_logging()
+    setup_logging(settings.log_level)
     server = uvicorn.Server(uvicorn_config(create_app(settings), settings))
     settle_heap()  # everything is imported: frozen out of the full collections that paused requests
     server.run()
@@ -176,7 +178,7 @@ def up(
     from workers.app.supervisor import Supervisor
 
     settings = _with_session_secret(Settings(), demo=demo)
-    setup_logging()
+    setup_logging(settings.log_level)
     log_calendar_coverage(settings.calendar)  # moved days unknown for this or next year: say so
     asyncio.run(_migrate(settings, demo))
     url = f"http://{settings.web_host}:{settings.web_port}/"

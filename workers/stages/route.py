@@ -33,9 +33,13 @@ async def route_messages(
     policy = RoutingPolicy.from_days(runtime.settings.dispute_window_days, runtime.settings.sla_policy)
 
     def handle(session: Session, events: Sequence[ComplaintEvent]) -> list[RouteResult]:
+        # The transaction begins first (on SQLite: BEGIN IMMEDIATE, the write lock): the routing moment
+        # (submissions.routed_at) comes after any wait for another process's transaction, not before it.
+        session.connection()
         return route_events(session, events, calendar, utcnow(), policy)
 
-    return await process_batch(messages, ComplaintEvent.model_validate_json, handle, database, settler)
+    # Urgent: a client waits for this ticket, not for the relay's or the deliver worker's bookkeeping.
+    return await process_batch(messages, ComplaintEvent.model_validate_json, handle, database, settler, urgent=True)
 
 
 def register(broker: NatsBroker, runtime: Runtime, database: Database) -> None:
