@@ -7,13 +7,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import ScalarSelect
 
-from router.models import Client, Staff, Ticket
+from router.models import Client, Staff, Ticket, cast_table
 
 SUBSCRIBER_DEPARTMENT = "subscriber"  # "Абонентский отдел": owns every complaint first
 
@@ -58,6 +58,12 @@ def least_loaded_manager(session: Session, department: str = SUBSCRIBER_DEPARTME
     return session.scalar(stmt)
 
 
+# Built once on the plain table (no ORM work per execution): each routing batch reads its managers.
+_STAFF_TABLE = cast_table(Staff).c
+_STAFF = select(_STAFF_TABLE.login, _STAFF_TABLE.department, _STAFF_TABLE.deputy_login, _STAFF_TABLE.active,
+                _STAFF_TABLE.name, _STAFF_TABLE.role).where(_STAFF_TABLE.login.in_(bindparam("logins", expanding=True)))
+
+
 class Assigner:
     """The assignment rules for a batch of tickets in one transaction.
 
@@ -79,10 +85,7 @@ class Assigner:
     def _load(self, logins: set[str]) -> list[StaffInfo]:
         missing = logins - self._staff.keys()
         if missing:
-            rows = self._session.execute(
-                select(Staff.login, Staff.department, Staff.deputy_login, Staff.active, Staff.name, Staff.role)
-                .where(Staff.login.in_(missing))
-            ).all()
+            rows = self._session.execute(_STAFF, {"logins": list(missing)}).all()
             for row in rows:
                 self._staff[row.login] = StaffInfo(row.login, row.department, row.deputy_login, row.active,
                                                    row.name, row.role)

@@ -26,14 +26,14 @@ from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from router.contracts import TICKET_NUMBER_PATTERN
 from router.models import Client, IdentityClaim
 from router.outbox import outbound_subject
 from router.passwords import hash_password, verify_password
-from router.route_lookup import TicketRef, pairs_in
+from router.route_lookup import TicketRef, with_pairs
 from router.timeutil import aware, to_utc
 
 CODE_DIGITS = 6
@@ -160,10 +160,13 @@ class ClaimBook:
         wanted = set(accounts)
         if not wanted:
             return cls()
-        rows = session.scalars(select(IdentityClaim).where(
-            pairs_in(IdentityClaim.account_kind, IdentityClaim.account_value, wanted),
-            or_(IdentityClaim.created_at >= to_utc(now) - CLAIM_WINDOW, IdentityClaim.status == Status.PENDING.value),
-        ).order_by(IdentityClaim.id))
+        statement, params = with_pairs(
+            "identity_claims",
+            lambda where: select(IdentityClaim).where(where, or_(
+                IdentityClaim.created_at >= bindparam("since"), IdentityClaim.status == Status.PENDING.value,
+            )).order_by(IdentityClaim.id),
+            IdentityClaim.account_kind, IdentityClaim.account_value, wanted)
+        rows = session.scalars(statement, {**params, "since": to_utc(now) - CLAIM_WINDOW})
         book = cls()
         for row in rows:
             book.add(ClaimRef(

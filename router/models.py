@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
@@ -25,6 +26,11 @@ CONTENT_ID_MAX = 998  # an RFC 5322 line; longer Message-IDs are not stored (no 
 
 class Base(DeclarativeBase):
     pass
+
+
+def cast_table(model: type[Base]) -> Table:
+    """A mapped class's Table, for Core statements (typed: `__table__` is a FromClause to mypy)."""
+    return cast(Table, model.__table__)
 
 
 class Staff(Base):

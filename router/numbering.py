@@ -6,27 +6,35 @@ so a rollback returns the numbers, and concurrent routers queue on the counter r
 
 from __future__ import annotations
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from router.models import TicketCounter
+from router.models import TicketCounter, cast_table
 
 
 def format_number(year: int, seq: int) -> str:
     return f"C-{year:04d}-{seq:06d}"
 
 
+# Built once: a routing batch runs them every time, and building a statement costs more than running it.
+# Core statements on the table: no ORM session synchronisation to work out.
+_COUNTERS = cast_table(TicketCounter)
+_BUMP = (
+    update(_COUNTERS)
+    .where(_COUNTERS.c.year == bindparam("counter_year"))
+    .values(last_seq=_COUNTERS.c.last_seq + bindparam("by"))
+    .returning(_COUNTERS.c.last_seq)
+)
+_SAVE = update(_COUNTERS).where(_COUNTERS.c.year == bindparam("counter_year")).values(
+    last_seq=bindparam("issued_up_to"))
+
+
 def _bump(session: Session, year: int, by: int) -> int | None:
     # UPDATE ... RETURNING takes the row lock on PostgreSQL (held to commit), so concurrent routers
     # never share a number; with by=0 it only takes the lock and reads the last number issued.
-    stmt = (
-        update(TicketCounter)
-        .where(TicketCounter.year == year)
-        .values(last_seq=TicketCounter.last_seq + by)
-        .returning(TicketCounter.last_seq)
-    )
-    return session.scalar(stmt)
+    last: int | None = session.scalar(_BUMP, {"counter_year": year, "by": by})
+    return last
 
 
 def _bump_or_create(session: Session, year: int, by: int) -> int:
@@ -67,6 +75,4 @@ class TicketNumbers:
 
     def save(self) -> None:
         if self._issued:
-            self._session.execute(
-                update(TicketCounter).where(TicketCounter.year == self._year).values(last_seq=self._last)
-            )
+            self._session.execute(_SAVE, {"counter_year": self._year, "issued_up_to": self._last})

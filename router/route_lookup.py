@@ -9,12 +9,12 @@ name and one for the tickets behind all that.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, bindparam, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -22,9 +22,18 @@ from channels.base import CHAT_CHANNELS
 from normalizer.event import ComplaintEvent
 from router.contracts import Clocks
 from router.directory import identity_pairs
-from router.models import CONTENT_ID_MAX, Client, ClientIdentity, SentMessage, Staff, Submission, Ticket
+from router.models import CONTENT_ID_MAX, Client, ClientIdentity, SentMessage, Staff, Submission, Ticket, cast_table
 from router.sla.policy import Clock
 from router.timeutil import aware, to_utc
+
+# The tables' columns, for the statements every routing batch runs: a statement on plain tables runs without the
+# ORM's per-execution work (the rows are the same).
+_SUBMISSION = cast_table(Submission).c
+_IDENTITY = cast_table(ClientIdentity).c
+_SENT_MESSAGE = cast_table(SentMessage).c
+_STAFF = cast_table(Staff).c
+_CLIENT = cast_table(Client).c
+_TICKET = cast_table(Ticket).c
 
 
 @dataclass(frozen=True)
@@ -215,11 +224,47 @@ def pairs_in(first: InstrumentedAttribute[str], second: InstrumentedAttribute[st
     A row-value IN, `(a, b) IN (VALUES ...)`, makes SQLite scan the whole index; one
     `a = ? AND b IN (...)` per distinct first value is an index search each.
     """
+    clauses = [and_(first == a, second.in_(bs)) for a, bs in _grouped(pairs).items()]
+    return or_(*clauses) if clauses else false()
+
+
+def _grouped(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     grouped: dict[str, list[str]] = {}
     for a, b in pairs:
         grouped.setdefault(a, []).append(b)
-    clauses = [and_(first == a, second.in_(bs)) for a, bs in grouped.items()]
-    return or_(*clauses) if clauses else false()
+    return grouped
+
+
+S = TypeVar("S")
+_PAIRS_STATEMENTS: dict[tuple[str, int], Any] = {}
+_MOST_GROUPS_KEPT = 16  # distinct first values (channels, identity kinds) are few; more are built each time
+
+
+Column = ColumnElement[str] | InstrumentedAttribute[str]
+
+
+def with_pairs(name: str, build: Callable[[ColumnElement[bool]], S], first: Column, second: Column,
+               pairs: Iterable[tuple[str, str]]) -> tuple[S, dict[str, Any]]:
+    """`build(where)` with `where` the pairs_in condition written with bind parameters, and the parameters.
+
+    The statement is built once per `name` and number of distinct first values, then reused: on the small
+    batches of a steady load, building a statement and its cache key costs more than running the query.
+    `pairs` must not be empty.
+    """
+    grouped = _grouped(pairs)
+    key = (name, len(grouped))
+    statement = _PAIRS_STATEMENTS.get(key)
+    if statement is None:
+        where = or_(*(and_(first == bindparam(f"pair_first_{i}"),
+                           second.in_(bindparam(f"pair_second_{i}", expanding=True)))
+                      for i in range(len(grouped))))
+        statement = build(where)
+        if len(grouped) <= _MOST_GROUPS_KEPT:
+            _PAIRS_STATEMENTS[key] = statement
+    params: dict[str, Any] = {}
+    for i, (a, bs) in enumerate(grouped.items()):
+        params[f"pair_first_{i}"], params[f"pair_second_{i}"] = a, bs
+    return statement, params
 
 
 def submissions_with(keys: Iterable[tuple[str, str]]) -> ColumnElement[bool]:
@@ -230,28 +275,31 @@ def submissions_with(keys: Iterable[tuple[str, str]]) -> ColumnElement[bool]:
 def _seen(session: Session, keys: set[tuple[str, str]]) -> set[tuple[str, str]]:
     if not keys:
         return set()
-    rows = session.execute(select(Submission.channel, Submission.native_id).where(submissions_with(keys)))
-    return {(channel, native_id) for channel, native_id in rows}
+    statement, params = with_pairs(
+        "seen", lambda where: select(_SUBMISSION.channel, _SUBMISSION.native_id).where(where),
+        _SUBMISSION.channel, _SUBMISSION.native_id, keys)
+    return {(channel, native_id) for channel, native_id in session.execute(statement, params)}
 
 
 def _seen_content(session: Session, keys: set[ContentKey]) -> set[ContentKey]:
     if not keys:
         return set()
-    rows = session.execute(
-        select(Submission.channel, Submission.content_id)
-        .where(pairs_in(Submission.channel, Submission.content_id, keys))  # type: ignore[arg-type]
-    )
-    return {(channel, content_id) for channel, content_id in rows if content_id is not None}
+    statement, params = with_pairs(
+        "seen_content", lambda where: select(_SUBMISSION.channel, _SUBMISSION.content_id).where(where),
+        _SUBMISSION.channel, _SUBMISSION.content_id, keys)
+    return {(channel, content_id) for channel, content_id in session.execute(statement, params)
+            if content_id is not None}
+
+
+_SENT = select(_SENT_MESSAGE.message_id, _SENT_MESSAGE.id, _SENT_MESSAGE.outbox_id, _SENT_MESSAGE.ticket_id,
+               _SENT_MESSAGE.address, _SENT_MESSAGE.status).where(
+    _SENT_MESSAGE.message_id.in_(bindparam("message_ids", expanding=True)))
 
 
 def _sent(session: Session, message_ids: set[str]) -> dict[str, SentRef]:
     if not message_ids:
         return {}
-    rows = session.execute(
-        select(SentMessage.message_id, SentMessage.id, SentMessage.outbox_id, SentMessage.ticket_id,
-               SentMessage.address, SentMessage.status)
-        .where(SentMessage.message_id.in_(message_ids))
-    )
+    rows = session.execute(_SENT, {"message_ids": list(message_ids)})
     return {row.message_id: SentRef(row.id, row.outbox_id, row.ticket_id, row.address, row.status) for row in rows}
 
 
@@ -259,29 +307,32 @@ def _earlier_mails(session: Session, refs: set[ContentKey]) -> dict[ContentKey, 
     """Earlier submissions (with a ticket) whose content id a mail refers to: (channel, id) -> ticket id."""
     if not refs:
         return {}
-    rows = session.execute(
-        select(Submission.channel, Submission.content_id, Submission.ticket_id)
-        .where(pairs_in(Submission.channel, Submission.content_id, refs),  # type: ignore[arg-type]
-               Submission.ticket_id.is_not(None))
-    )
-    return {(channel, content_id): ticket_id for channel, content_id, ticket_id in rows
+    statement, params = with_pairs(
+        "earlier_mails",
+        lambda where: select(_SUBMISSION.channel, _SUBMISSION.content_id, _SUBMISSION.ticket_id)
+        .where(where, _SUBMISSION.ticket_id.is_not(None)),
+        _SUBMISSION.channel, _SUBMISSION.content_id, refs)
+    return {(channel, content_id): ticket_id for channel, content_id, ticket_id in session.execute(statement, params)
             if content_id is not None and ticket_id is not None}
 
 
 def _identities(session: Session, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
     if not pairs:
         return {}
-    rows = session.execute(
-        select(ClientIdentity.kind, ClientIdentity.value, ClientIdentity.client_id)
-        .where(pairs_in(ClientIdentity.kind, ClientIdentity.value, pairs))
-    )
-    return {(kind, value): client_id for kind, value, client_id in rows}
+    statement, params = with_pairs(
+        "identities",
+        lambda where: select(_IDENTITY.kind, _IDENTITY.value, _IDENTITY.client_id).where(where),
+        _IDENTITY.kind, _IDENTITY.value, pairs)
+    return {(kind, value): client_id for kind, value, client_id in session.execute(statement, params)}
+
+
+_FIRST_SUBSCRIBER_HEAD = select(_STAFF.login, _STAFF.name).where(
+    _STAFF.role == "subscriber_head", _STAFF.active.is_(True)).order_by(_STAFF.login).limit(1)
 
 
 def first_subscriber_head(session: Session) -> tuple[str, str] | None:
     """(login, name) of the first active head of the subscriber department, who signs for the queue."""
-    row = session.execute(select(Staff.login, Staff.name).where(
-        Staff.role == "subscriber_head", Staff.active.is_(True)).order_by(Staff.login).limit(1)).first()
+    row = session.execute(_FIRST_SUBSCRIBER_HEAD).first()
     return (row.login, row.name) if row is not None else None
 
 
@@ -301,12 +352,15 @@ def tickets_by_ids(session: Session, ids: set[int]) -> dict[str, TicketRef]:
     return _tickets(session, set(), ids)
 
 
+_CLIENTS = select(_CLIENT.id, _CLIENT.name, _CLIENT.manager_login, _CLIENT.contract_number, _CLIENT.segment).where(
+    _CLIENT.id.in_(bindparam("ids", expanding=True)))
+
+
 def _clients(session: Session, ids: Iterable[int]) -> dict[int, ClientInfo]:
     wanted = set(ids)
     if not wanted:
         return {}
-    rows = session.execute(select(Client.id, Client.name, Client.manager_login, Client.contract_number,
-                                  Client.segment).where(Client.id.in_(wanted)))
+    rows = session.execute(_CLIENTS, {"ids": list(wanted)})
     return {row.id: ClientInfo(row.id, row.name, row.manager_login, row.contract_number, row.segment)
             for row in rows}
 
@@ -321,14 +375,20 @@ _TICKET_COLUMNS = (
 )
 
 
+_TICKET_CORE_COLUMNS = tuple(attribute.property.columns[0] for attribute in _TICKET_COLUMNS)
+
+
+_CONVERSATIONS = (select(_TICKET.conversation, *_TICKET_CORE_COLUMNS)
+                  .outerjoin(cast_table(Client), _CLIENT.id == _TICKET.client_id)
+                  .where(_TICKET.conversation.in_(bindparam("keys", expanding=True)), _TICKET.status == "open")
+                  .order_by(_TICKET.id))
+
+
 def _conversations(session: Session, keys: set[str]) -> dict[str, list[TicketRef]]:
     """The open tickets of each chat conversation, oldest first (one query)."""
     if not keys:
         return {}
-    rows = session.execute(
-        select(Ticket.conversation, *_TICKET_COLUMNS).outerjoin(Client, Client.id == Ticket.client_id)
-        .where(Ticket.conversation.in_(keys), Ticket.status == "open").order_by(Ticket.id)
-    )
+    rows = session.execute(_CONVERSATIONS, {"keys": list(keys)})
     found: dict[str, list[TicketRef]] = {}
     for row in rows:
         found.setdefault(row.conversation, []).append(_ticket_ref(row))

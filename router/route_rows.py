@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, insert, update
+from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.orm import Session
 
 from router.jsontext import json_text_param
@@ -27,14 +27,24 @@ from router.models import (
     Submission,
     Ticket,
     TicketHistory,
+    cast_table,
 )
 from router.route_lookup import SentRef, TicketRef
 
 Row = dict[str, Any]
 
 
-def _table(model: type[Any]) -> Table:
-    return cast(Table, model.__table__)
+# Built once (each routing batch runs them; building a statement costs more than running it on a small batch).
+# Submission events and outbox payloads arrive as JSON text (pydantic's model_dump_json).
+_INSERT_TICKETS = insert(cast_table(Ticket)).returning(cast_table(Ticket).c.id, sort_by_parameter_order=True)
+_INSERT_SUBMISSION = insert(cast_table(Submission)).values(event=json_text_param("event"))
+_INSERT_HISTORY = insert(cast_table(TicketHistory))
+_INSERT_OUTBOX = insert(cast_table(Outbox)).values(payload=json_text_param("payload"))
+_INSERT_ALERT = insert(cast_table(StaffAlert))
+_INSERT_TIMER = insert(cast_table(SlaTimer))
+_INSERT_SCAN_REVIEW = insert(cast_table(ScanReview))
+_INSERT_CLAIM = insert(cast_table(IdentityClaim))
+_INSERT_IDENTITY = insert(cast_table(ClientIdentity))
 
 
 @dataclass
@@ -63,30 +73,20 @@ class BatchRows:
         self._update_assigned(session)
         self._update_replied(session)
         self._update_claims(session)
-        # Submission events and outbox payloads arrive as JSON text (pydantic's model_dump_json).
-        statements = (
-            (insert(_table(Submission)).values(event=json_text_param("event")), self.submissions),
-            (insert(_table(TicketHistory)), self.history),
-            (insert(_table(Outbox)).values(payload=json_text_param("payload")), self.outbox),
-            (insert(_table(StaffAlert)), self.alerts),
-            (insert(_table(SlaTimer)), self.timers),
-            (insert(_table(ScanReview)), self.scan_reviews),
-            (insert(_table(IdentityClaim)), self.claims),
-        )
         if self.identities:
-            session.execute(insert(_table(ClientIdentity)), self.identities)
-        for statement, rows in statements:
+            session.execute(_INSERT_IDENTITY, self.identities)
+        for statement, rows in (
+            (_INSERT_SUBMISSION, self.submissions), (_INSERT_HISTORY, self.history), (_INSERT_OUTBOX, self.outbox),
+            (_INSERT_ALERT, self.alerts), (_INSERT_TIMER, self.timers), (_INSERT_SCAN_REVIEW, self.scan_reviews),
+            (_INSERT_CLAIM, self.claims),
+        ):
             if rows:
                 session.execute(statement, [_with_ticket_id(row, ticket) for ticket, row in rows])
 
     def _insert_tickets(self, session: Session) -> None:
         if not self.tickets:
             return
-        table = _table(Ticket)
-        ids = session.scalars(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True),
-            [row for _, row in self.tickets],
-        ).all()
+        ids = session.scalars(_INSERT_TICKETS, [row for _, row in self.tickets]).all()
         for (ticket, _), ticket_id in zip(self.tickets, ids, strict=True):
             ticket.id = ticket_id
 
@@ -94,7 +94,7 @@ class BatchRows:
     def _update_reopened(self, session: Session) -> None:
         if not self.reopened:
             return
-        table = _table(Ticket)
+        table = cast_table(Ticket)
         statement = update(table).where(table.c.id == bindparam("ticket_id")).values(
             status=bindparam("new_status"), stage=bindparam("new_stage"), closed_at=None,
             reopened_at=bindparam("at"), handler_login=bindparam("new_handler"), dispute_due=bindparam("due"),
@@ -106,14 +106,14 @@ class BatchRows:
             for t, at in self.reopened
         ])
         # A new re-review period: the timers of an earlier dispute make way for this one's (inserted next).
-        timers = _table(SlaTimer)
+        timers = cast_table(SlaTimer)
         session.execute(delete(timers).where(timers.c.clock == "dispute",
                                              timers.c.ticket_id.in_([t.id for t, _ in self.reopened])))
 
     def _update_replied(self, session: Session) -> None:
         if not self.replied:
             return
-        table = _table(Ticket)
+        table = cast_table(Ticket)
         statement = update(table).where(table.c.id == bindparam("ticket_id")).values(
             waiting_for_client=False, paused_at=None, first_response_due=bindparam("first"),
             resolution_due=bindparam("resolution"), legal_due=bindparam("legal"))
@@ -121,7 +121,7 @@ class BatchRows:
             {"ticket_id": t.id, "first": t.clocks.first_response_due, "resolution": t.clocks.resolution_due,
              "legal": t.clocks.legal_due} for t in self.replied])
         if self.rescheduled:
-            timers = _table(SlaTimer)
+            timers = cast_table(SlaTimer)
             session.execute(
                 update(timers).where(timers.c.ticket_id == bindparam("tid"), timers.c.clock == bindparam("c"),
                                      timers.c.level == bindparam("lv"), timers.c.fired_at.is_(None))
@@ -132,7 +132,7 @@ class BatchRows:
     def _update_assigned(self, session: Session) -> None:
         if not self.assigned:
             return
-        table = _table(Ticket)
+        table = cast_table(Ticket)
         statement = update(table).where(table.c.id == bindparam("ticket_id")).values(
             client_id=bindparam("new_client"), assignee_login=bindparam("new_assignee"), queue=bindparam("new_queue"),
             stage=bindparam("new_stage"), handler_login=bindparam("new_handler"),
@@ -146,7 +146,7 @@ class BatchRows:
     def _update_claims(self, session: Session) -> None:
         if not self.claim_updates:
             return
-        table = _table(IdentityClaim)
+        table = cast_table(IdentityClaim)
         session.execute(update(table).where(table.c.id == bindparam("claim_id")).values(
             status=bindparam("new_status"), attempts=bindparam("new_attempts"), resolved_at=bindparam("at"),
             resolved_by=bindparam("by")), self.claim_updates)
@@ -154,7 +154,7 @@ class BatchRows:
     def _update_bounced(self, session: Session) -> None:
         if not self.bounced:
             return
-        sent, deliveries = _table(SentMessage), _table(Delivery)
+        sent, deliveries = cast_table(SentMessage), cast_table(Delivery)
         session.execute(
             update(sent).where(sent.c.id == bindparam("sent_id")).values(status="bounced", detail=bindparam("why")),
             [{"sent_id": ref.id, "why": why} for ref, why in self.bounced],

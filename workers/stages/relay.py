@@ -12,10 +12,10 @@ import json
 import logging
 
 from nats.js import JetStreamContext
-from sqlalchemy import Text, cast, select, update
+from sqlalchemy import Text, bindparam, cast, select, update
 from sqlalchemy.orm import Session
 
-from router.models import Outbox
+from router.models import Outbox, cast_table
 from router.outbox import carries_outbox_id, payload_to_publish
 from router.timeutil import utcnow
 from workers.app.runtime import Database
@@ -29,14 +29,20 @@ def outbox_msg_id(outbox_id: int) -> str:
     return f"outbox:{outbox_id}"
 
 
+# Built once: a round runs them each time, and on a steady load's small rounds building a statement costs
+# more than running it.
+_UNSENT = (select(Outbox.id, Outbox.subject, cast(Outbox.payload, Text)).where(Outbox.sent_at.is_(None))
+           .order_by(Outbox.id).limit(bindparam("most")))
+_OUTBOX = cast_table(Outbox)  # Core UPDATEs: no ORM session synchronisation to work out
+_MARK_SENT = update(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True))).values(
+    sent_at=bindparam("marked_at"))
+_MARK_FAILED = update(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True))).values(
+    attempts=_OUTBOX.c.attempts + 1)
+
+
 def _unsent(session: Session, limit: int) -> list[tuple[int, str, str]]:
     """Oldest unsent rows, the payload as its stored JSON text (published as it is)."""
-    rows = session.execute(
-        select(Outbox.id, Outbox.subject, cast(Outbox.payload, Text))
-        .where(Outbox.sent_at.is_(None))
-        .order_by(Outbox.id)
-        .limit(limit)
-    ).all()
+    rows = session.execute(_UNSENT, {"most": limit}).all()
     return [(row_id, subject, payload) for row_id, subject, payload in rows]
 
 
@@ -48,9 +54,9 @@ def _body(row_id: int, subject: str, payload: str) -> bytes:
 
 def _mark(session: Session, sent: list[int], failed: list[int]) -> None:
     if sent:
-        session.execute(update(Outbox).where(Outbox.id.in_(sent)).values(sent_at=utcnow()))
+        session.execute(_MARK_SENT, {"ids": sent, "marked_at": utcnow()})
     if failed:
-        session.execute(update(Outbox).where(Outbox.id.in_(failed)).values(attempts=Outbox.attempts + 1))
+        session.execute(_MARK_FAILED, {"ids": failed})
 
 
 def _mark_and_read(session: Session, sent: list[int], failed: list[int], limit: int) -> list[tuple[int, str, str]]:
