@@ -28,11 +28,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def machine_jiffies() -> tuple[int, int]:
-    """(busy, total) CPU time of the whole machine so far, all cores: from the first line of /proc/stat."""
+def _machine_cpu() -> tuple[int, int, int]:
+    """(busy, total, stolen) CPU time of the whole machine so far, all cores: the first line of /proc/stat."""
     user, nice, system, idle, iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
     busy = user + nice + system + irq + softirq + steal
-    return busy, busy + idle + iowait
+    return busy, busy + idle + iowait, steal
+
+
+def machine_jiffies() -> tuple[int, int]:
+    """(busy, total) CPU time of the whole machine so far, all cores."""
+    busy, total, _ = _machine_cpu()
+    return busy, total
 
 
 class StolenTime:
@@ -40,16 +46,11 @@ class StolenTime:
     /proc/stat): on a shared VM, what says that a run was slowed from outside, not by the gateway."""
 
     def __init__(self) -> None:
-        self._steal, self._total = _steal_and_total()
+        _, self._total, self._steal = _machine_cpu()
 
     def share(self) -> float:
-        steal, total = _steal_and_total()
+        _, total, steal = _machine_cpu()
         return (steal - self._steal) / max(1, total - self._total)
-
-
-def _steal_and_total() -> tuple[int, int]:
-    user, nice, system, idle, iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
-    return steal, user + nice + system + idle + iowait + irq + softirq + steal
 
 
 def pct(values: list[float], q: float) -> float:

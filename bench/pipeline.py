@@ -82,8 +82,7 @@ async def publish_all(url: str, submissions: list[RawSubmission]) -> None:
     nc = await nats.connect(url)
 
     def publication(i: int) -> Publication:
-        subject, body, headers = intake_message(submissions[i].model_copy(update={"received_at": datetime.now(UTC)}))
-        return Publication(subject, body, {**headers, "Nats-Expected-Stream": "INTAKE"})
+        return Publication(*intake_message(submissions[i].model_copy(update={"received_at": datetime.now(UTC)})))
 
     await publish_in_chunks(nc, len(submissions), publication)
     await nc.close()

@@ -32,9 +32,10 @@ class IntakeUnavailable(RuntimeError):
 
 
 def intake_message(raw: RawSubmission) -> tuple[str, bytes, dict[str, str]]:
-    """The subject, body and headers a submission is stored in INTAKE with (whoever publishes it)."""
+    """The subject, body and headers a submission is stored in INTAKE with (whoever publishes it, one message
+    or a batch): Nats-Expected-Stream makes a subject bound to another stream a refusal, not a misfiling."""
     return (intake_subject(raw.channel), raw.model_dump_json().encode(),
-            {"Nats-Msg-Id": raw.dedup_key, "content-type": "application/json"})
+            {"Nats-Msg-Id": raw.dedup_key, "content-type": "application/json", "Nats-Expected-Stream": "INTAKE"})
 
 
 async def publish_to_intake(js: JetStreamContext, raw: RawSubmission, attempts: int = ATTEMPTS) -> PubAck:

@@ -31,9 +31,9 @@ def outbox_msg_id(outbox_id: int) -> str:
 
 # Built once: a round runs them each time, and on a steady load's small rounds building a statement costs
 # more than running it.
-_UNSENT = (select(Outbox.id, Outbox.subject, cast(Outbox.payload, Text)).where(Outbox.sent_at.is_(None))
-           .order_by(Outbox.id).limit(bindparam("most")))
-_OUTBOX = cast_table(Outbox)  # Core UPDATEs: no ORM session synchronisation to work out
+_OUTBOX = cast_table(Outbox)  # plain table: no ORM work per execution, no session synchronisation for the UPDATEs
+_UNSENT = (select(_OUTBOX.c.id, _OUTBOX.c.subject, cast(_OUTBOX.c.payload, Text)).where(_OUTBOX.c.sent_at.is_(None))
+           .order_by(_OUTBOX.c.id).limit(bindparam("most")))
 _MARK_SENT = update(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True))).values(
     sent_at=bindparam("marked_at"))
 _MARK_FAILED = update(_OUTBOX).where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True))).values(

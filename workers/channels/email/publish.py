@@ -71,9 +71,7 @@ def batcher_for(js: JetStreamContext) -> TurnBatcher:
 
 async def publish_mail(js: JetStreamContext, raw: RawSubmission, attempts: int = ATTEMPTS) -> PubAck:
     """Returns only after JetStream's PubAck; a timed-out publish is resent with the same Msg-Id."""
-    subject, body, headers = intake_message(raw)
-    # What js.publish(..., stream="INTAKE") adds for publish_to_intake.
-    message = Publication(subject, body, {**headers, "Nats-Expected-Stream": "INTAKE"})
+    message = Publication(*intake_message(raw))
     for attempt in range(1, attempts + 1):
         result = await batcher_for(js).publish(message)
         if isinstance(result, PubAck):
