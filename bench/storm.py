@@ -18,6 +18,7 @@ import benchpath  # noqa: F401 - first: fixes sys.path before the stdlib `email`
 
 import argparse
 import asyncio
+import os
 import tempfile
 import time
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import nats
-from measure import peak_rss_mb, start_workers, wait_for_consumers
+from measure import StolenTime, cpu_seconds, peak_rss_mb, start_workers, wait_for_consumers
 from pipeline import expected_acks, prepare, publish_all, synthetic
 from sqlalchemy import func, select
 
@@ -80,14 +81,18 @@ async def drained(database: Database, n: int, replies: int, url: str, within: fl
     every reply is published; returns the counts and the wall time of the last routing or reply."""
     deadline = time.monotonic() + within
     while True:
-        now = await counts(database)
-        now.shunted = await shunted(url)
+        # Two cheap counts while the workers run (the full counts below scan every table: once, at the end,
+        # so the bench does not take the CPU it measures).
         async with database.read_sessions() as session:
+            routed = await session.scalar(
+                select(func.count()).where(Submission.ticket_id.is_not(None))) or 0
             sent = await session.scalar(select(func.count()).select_from(Outbox).where(
                 Outbox.subject.like("outbound.%"), Outbox.sent_at.is_not(None))) or 0
-        if (now.routed + now.shunted >= n and sent >= replies) or time.monotonic() > deadline:
+        if (routed + await shunted(url) >= n and sent >= replies) or time.monotonic() > deadline:
             break
         await asyncio.sleep(1.0)
+    now = await counts(database)
+    now.shunted = await shunted(url)
     async with database.read_sessions() as session:
         last_routed = await session.scalar(select(func.max(Submission.routed_at)))
         last_sent = await session.scalar(select(func.max(Outbox.sent_at)))
@@ -104,13 +109,21 @@ async def run_storm(n: int, data_dir: Path, database_url: str | None = None, rep
         now = datetime.now(UTC)
         submissions = [synthetic(i, size, now) for i in range(n)]
         await wait_for_consumers(url, {spec.durable: spec.stream for spec in CONSUMERS.values()})
+        names = {f"{'+'.join(group)}#{k // len(process_groups(settings)) + 1}": p.pid
+                 for k, (group, p) in enumerate(zip(groups, workers, strict=True))}
+        if server.process:
+            names["nats-server"] = server.process.pid
+        names["generator"] = os.getpid()
+        cpu_before = {name: cpu_seconds(pid) for name, pid in names.items()}
+        stolen = StolenTime()
         started = time.time()
         await publish_all(url, submissions)
         published = time.time()
         result, ended = await drained(database, n, expected_acks(submissions), url, within=max(600.0, n / 20))
-        rss = {f"{'+'.join(group)}#{k // len(process_groups(settings)) + 1}": peak_rss_mb(p.pid)
-               for k, (group, p) in enumerate(zip(groups, workers, strict=True))}
-        rss["nats-server"] = peak_rss_mb(server.process.pid) if server.process else 0.0
+        # CPU until the poll saw the end (a second or so past it): what each process spent on the storm.
+        cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in names.items()}
+        steal = stolen.share()
+        rss = {name: peak_rss_mb(pid) for name, pid in names.items() if name != "generator"}
     finally:
         for p in workers:
             p.terminate()
@@ -124,7 +137,9 @@ async def run_storm(n: int, data_dir: Path, database_url: str | None = None, rep
         "lost": n - result.routed - result.shunted, "shunted": result.shunted,
         "duplicate_tickets": result.orphan_tickets + result.shared_tickets,
         "duplicate_replies": result.duplicate_replies, "tickets": result.tickets,
+        "stolen": steal,
         **{f"rss_{k}": v for k, v in rss.items()},
+        **{f"cpu_{k}": v * 1000 / n for k, v in cpu.items()},
     }
 
 
@@ -136,6 +151,9 @@ def report(result: dict[str, float], label: str) -> None:
           f"({result['tickets']:.0f} tickets)")
     rss = "  ".join(f"{k[4:]} {v:.0f} MB" for k, v in result.items() if k.startswith("rss_"))
     print(f"  peak RSS: {rss}")
+    cpu = "  ".join(f"{k[4:]} {v:.2f}" for k, v in result.items() if k.startswith("cpu_"))
+    total = sum(v for k, v in result.items() if k.startswith("cpu_"))
+    print(f"  CPU ms per submission: {cpu}  (all {total:.2f}); CPU stolen by the VM host {result['stolen']:.0%}")
 
 
 def main() -> None:

@@ -111,3 +111,27 @@ async def test_the_batch_subscriber_hands_over_a_partial_batch(nats_url: str) ->
         received_at, bodies = await asyncio.wait_for(got.get(), WINDOW * 2)
     assert bodies == [b"one"]
     assert received_at - sent_at < WINDOW / 2
+
+
+async def test_delivered_messages_are_taken_without_a_wait_each(nc: NATS, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Messages already in the subscription's queue are taken as they are; only an empty queue is awaited
+    (nats-py's next_msg makes a task, a timer and a uuid4 per call: per message, under load, too dear)."""
+    from nats.aio.subscription import Subscription
+
+    js = nc.jetstream()
+    for i in range(300):
+        await js.publish("p.x", f"m{i}".encode())
+    sub = await _subscription(nc)
+    waits = 0
+    next_msg = Subscription.next_msg
+
+    async def counted(self: Subscription, timeout: float | None = 1.0):  # type: ignore[no-untyped-def]  # noqa: ASYNC109
+        nonlocal waits
+        waits += 1
+        return await next_msg(self, timeout)
+
+    monkeypatch.setattr(Subscription, "next_msg", counted)
+    msgs = await fetch_batch(sub, 300, WINDOW)
+    assert [m.data for m in msgs] == [f"m{i}".encode() for i in range(300)]
+    assert sub._sub._pending_size == 0  # the queue's byte count kept as next_msg keeps it
+    assert waits < 60, f"{waits} waits for 300 messages delivered in a few socket reads"

@@ -18,6 +18,7 @@ from workers.bus import batching, nats_compat  # noqa: F401 - nats_compat patche
 from workers.bus.consumers import ConsumerSpec, ensure_consumer
 from workers.bus.shunt import jetstream_of
 from workers.bus.streams import OUTBOX_WAKE_SUBJECT
+from workers.channels.senders.selection import Senders
 from workers.stages import attachments, deliver, normalize, notify, relay, route, sla
 
 log = logging.getLogger("complaints.gateway")
@@ -52,6 +53,7 @@ class WorkerSet(Service):
     broker: NatsBroker = field(init=False)
     _own_database: bool = field(default=False, init=False)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False)
+    _senders: list[Senders] = field(default_factory=list, init=False)  # the deliver worker's, closed at stop
     _stop: asyncio.Event = field(default_factory=asyncio.Event, init=False)
 
     def __post_init__(self) -> None:
@@ -70,7 +72,8 @@ class WorkerSet(Service):
         registrars: dict[str, Callable[[], None]] = {
             "normalize": lambda: normalize.register(self.broker, runtime),
             "route": lambda: route.register(self.broker, runtime, self.database),  # type: ignore[arg-type]
-            "deliver": lambda: deliver.register(self.broker, runtime, self.database),  # type: ignore[arg-type]
+            "deliver": lambda: self._senders.append(
+                deliver.register(self.broker, runtime, self.database)),  # type: ignore[arg-type]
             "attachments": lambda: attachments.register(self.broker, runtime, self.database),  # type: ignore[arg-type]
             "notify": lambda: notify.register(self.broker, runtime, self.database),  # type: ignore[arg-type]
         }
@@ -115,5 +118,7 @@ class WorkerSet(Service):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.broker.stop()
+        for senders in self._senders:  # after the broker: no batch is sending any more
+            await senders.aclose()
         if self._own_database and self.database is not None:
             await self.database.close()

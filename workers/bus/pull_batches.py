@@ -42,6 +42,7 @@ def _take_pending(sub: Any, batch: int) -> list[Msg]:
     while len(taken) < batch and not queue.empty():
         msg = queue.get_nowait()
         sub._sub._pending_size -= len(msg.data)
+        queue.task_done()
         if not _status(msg):
             taken.append(msg)
     return taken
@@ -52,7 +53,16 @@ async def _request(sub: Any, body: dict[str, Any]) -> None:
 
 
 async def _next(sub: Any, within: float) -> Msg:
-    msg: Msg = await sub._sub.next_msg(timeout=max(within, 0.0001))
+    inner = sub._sub
+    queue = inner._pending_queue
+    if not queue.empty() and not inner._conn.is_closed:
+        # Already delivered: taken as next_msg would, without the task, timer and uuid4 it makes per call
+        # (per message, that was a tenth of a consuming worker's event loop under load).
+        msg: Msg = queue.get_nowait()
+        inner._pending_size -= len(msg.data)
+        queue.task_done()
+        return msg
+    msg = await inner.next_msg(timeout=max(within, 0.0001))
     return msg
 
 

@@ -63,7 +63,7 @@ class NoDatabase:
         raise RuntimeError(f"complaints docs opens no database (Database.{name} was used)")
 
 
-def registrars(broker: NatsBroker, runtime: Runtime, database: Database) -> dict[str, Callable[[], None]]:
+def registrars(broker: NatsBroker, runtime: Runtime, database: Database) -> dict[str, Callable[[], object]]:
     """Each worker's FastStream registration, as WorkerSet.start makes it (relay: see workers.bus.spec)."""
     return {
         "normalize": lambda: normalize.register(broker, runtime),

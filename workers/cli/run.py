@@ -114,18 +114,36 @@ def migrate() -> None:
     console.print("[green]Схема базы данных актуальна.[/green]")
 
 
+class StoppedWhileStarting(Exception):
+    """A stop signal came before the workers were running (e.g. while NATS could not be reached)."""
+
+
 async def _run_workers(settings: Settings, names: tuple[str, ...]) -> None:
     stop = asyncio.Event()
+    starting = asyncio.current_task()
     loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        # Running: stop after the batches in hand. Still starting (connecting to a NATS server that may be
+        # gone for good, e.g. stopped with `complaints up`): nothing is in hand, so give up the start at once
+        # instead of connecting for ever as an orphan.
+        if starting is not None:
+            starting.cancel()
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, on_signal)
     async with contextlib.AsyncExitStack() as running:
-        workers = tuple(name for name in names if name in WORKER_NAMES)
-        if workers:
-            await running.enter_async_context(WorkerSet(settings, workers))
-        for name in names:
-            if name in INTAKE_NAMES:
-                await running.enter_async_context(build_intake(name, settings))
+        try:
+            workers = tuple(name for name in names if name in WORKER_NAMES)
+            if workers:
+                await running.enter_async_context(WorkerSet(settings, workers))
+            for name in names:
+                if name in INTAKE_NAMES:
+                    await running.enter_async_context(build_intake(name, settings))
+        except asyncio.CancelledError as exc:
+            raise StoppedWhileStarting from exc
+        starting = None
         await stop.wait()
 
 
@@ -147,6 +165,9 @@ def worker(
     except NatsNotRunning as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
+    except StoppedWhileStarting as exc:
+        console.print(f"[yellow]Обработчик {' '.join(names)} остановлен до того, как запустился.[/yellow]")
+        raise typer.Exit(1) from exc
 
 
 DEMO_SECRET_HELP = "без COMPLAINTS_SESSION_SECRET: случайный секрет сеансов в data_dir / a generated session secret"

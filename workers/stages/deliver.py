@@ -292,7 +292,8 @@ async def _send_work(work: PlatformWork, plan: Plan, decoded: list[tuple[Msg, Ou
             await decoded[index][0].ack()
 
 
-def register(broker: NatsBroker, runtime: Runtime, database: Database) -> None:
+def register(broker: NatsBroker, runtime: Runtime, database: Database) -> Senders:
+    """Subscribes the deliver worker; returns its senders, whose clients the caller closes at stop."""
     settings = runtime.settings
     senders = Senders.from_settings(settings)
 
@@ -300,3 +301,5 @@ def register(broker: NatsBroker, runtime: Runtime, database: Database) -> None:
     async def deliver_replies(bodies: list[bytes], msg: NatsMessage) -> None:
         messages: list[Msg] = msg.raw_message  # type: ignore[assignment]
         await deliver_messages(messages, database, senders, Settler(STAGE, settings, jetstream_of(broker)))
+
+    return senders

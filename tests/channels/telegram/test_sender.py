@@ -11,7 +11,9 @@ import pytest
 from router.contracts import OutboundKind, OutboundMessage
 from tests.channels.telegram.conftest import CLIENT_CHAT, telegram_config
 from tests.support.fake_telegram import FakeTelegram
+from workers.app.runtime import Database
 from workers.app.settings import Settings
+from workers.app.worker_set import WorkerSet
 from workers.channels.senders.base import DeliveryResult, Reply, TemporaryFailure
 from workers.channels.telegram.sender import TEXT_LIMIT, TelegramOutgoing, TelegramSender, from_settings
 
@@ -87,3 +89,33 @@ async def test_interrupted_long_answer_resumes_without_repeating_parts(fake: Fak
     [third] = await sender.send([item])
     assert isinstance(third, DeliveryResult) and third.status == "sent"
     assert [m["text"].split(".")[0] for m in fake.sent(CLIENT_CHAT)] == ["Часть 0", "Часть 1", "Часть 2"]
+
+
+async def test_the_kept_bot_is_closed_by_aclose_and_remade_after(fake: FakeTelegram) -> None:
+    sender = TelegramSender(telegram_config(fake))
+    [result] = await sender.send([outgoing("Ответ")])
+    assert isinstance(result, DeliveryResult) and result.status == "sent"
+    bot = sender._bot
+    assert bot is not None and bot.session._session is not None and not bot.session._session.closed
+    await sender.aclose()
+    assert bot.session._session is None or bot.session._session.closed
+    await sender.aclose()  # twice is harmless
+    [again] = await sender.send([outgoing("Ещё")])
+    assert isinstance(again, DeliveryResult) and again.status == "sent"
+    assert sender._bot is not None and sender._bot is not bot
+    await sender.aclose()
+
+
+async def test_the_deliver_worker_closes_its_senders_when_it_stops(
+    settings: Settings, fake: FakeTelegram, database: Database, nats_url: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    closed: list[TelegramSender] = []
+
+    async def record(self: TelegramSender) -> None:
+        closed.append(self)
+
+    monkeypatch.setattr(TelegramSender, "aclose", record)
+    configured = settings.model_copy(update={"telegram": telegram_config(fake)})
+    async with WorkerSet(configured, ("deliver",), database=database, nats_url=nats_url):
+        assert closed == []
+    assert len(closed) == 1

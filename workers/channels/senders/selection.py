@@ -43,6 +43,18 @@ class Senders:
                 platform[plugin.name] = sender
         return cls(platform, _letter_sender(settings))
 
+    async def aclose(self) -> None:
+        """Close the clients the platform senders keep between batches (a Bot's HTTP session); each is
+        closed even when another fails."""
+        for name, sender in self.platform.items():
+            close = getattr(sender, "aclose", None)
+            if close is None:
+                continue
+            try:
+                await close()
+            except Exception:  # stopping: one sender's failure must not keep the others open
+                log.warning("closing the %s sender failed", name, exc_info=True)
+
     def for_reply(self, channel: str, client: Contact | None) -> AnySender:
         if answers_on_channel(channel) and channel in self.platform:
             return self.platform[channel]

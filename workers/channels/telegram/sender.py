@@ -138,6 +138,12 @@ class TelegramSender:
             self._bot, self._bot_loop = make_bot(self.config), loop
         return self._bot
 
+    async def aclose(self) -> None:
+        """Close the kept Bot's HTTP session (the worker stops); the next send, if any, makes a new one."""
+        bot, self._bot, self._bot_loop = self._bot, None, None
+        if bot is not None:
+            await bot.session.close()
+
     async def _send_one(self, bot: Bot, item: TelegramOutgoing) -> DeliveryResult | TemporaryFailure:
         address = str(item.chat_id)
         outbox_id = item.reply.message.outbox_id

@@ -1,0 +1,63 @@
+"""A worker told to stop while it is still starting (waiting for a NATS server that is gone) exits.
+
+`complaints up` SIGTERMs its children when it stops, and the kernel does when it dies (PR_SET_PDEATHSIG);
+a worker still connecting to the embedded NATS that was stopped with it must not stay behind, connecting
+for ever, as an orphan.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.postgres import free_port
+from workers.app.orphans import die_with_parent
+
+
+def _worker(tmp_path: Path, *names: str) -> subprocess.Popen[str]:
+    # Nothing listens on this loopback port: the worker keeps trying to connect (it reconnects for ever).
+    env = dict(os.environ, NATS_URL=f"nats://127.0.0.1:{free_port()}", COMPLAINTS_DATA_DIR=str(tmp_path),
+               COMPLAINTS_LOG_LEVEL="INFO")
+    return subprocess.Popen([sys.executable, "-m", "workers.cli", "worker", *names], env=env, text=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=die_with_parent)
+
+
+def _wait_until_connecting(process: subprocess.Popen[str], within: float = 60.0) -> None:
+    """Past the imports and the migration: the process is in its first NATS connect (its threads run)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()[1]
+        if (Path("/proc") / str(process.pid) / "task").exists() and len(
+                os.listdir(Path("/proc") / str(process.pid) / "task")) > 1:
+            time.sleep(3.0)  # the migration done, the broker's connect under way
+            return
+        time.sleep(0.1)
+    raise AssertionError("the worker did not get going")
+
+
+@pytest.mark.parametrize(("names", "sig"), [
+    (("normalize",), signal.SIGTERM),  # what `complaints up` and PR_SET_PDEATHSIG send
+    (("route", "relay", "deliver"), signal.SIGINT),  # Ctrl-C in a terminal
+], ids=["normalize-SIGTERM", "route-SIGINT"])
+def test_a_signal_while_connecting_ends_the_worker(tmp_path: Path, names: tuple[str, ...],
+                                                   sig: signal.Signals) -> None:
+    process = _worker(tmp_path, *names)
+    try:
+        _wait_until_connecting(process)
+        assert process.poll() is None, "still starting, not failed"
+        process.send_signal(sig)
+        code = process.wait(30)
+        stderr = process.stderr.read() if process.stderr else ""
+        assert code != 0, "it did not start: not a clean run"
+        assert "Traceback" not in stderr, stderr
+        assert "остановлен до того, как запустился" in stderr, stderr
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
