@@ -30,7 +30,7 @@ lines = st.one_of(st.text(alphabet=st.characters(exclude_characters="\r\n\x0b\x0
                   st.datetimes(max_value=datetime(1, 1, 3)).map(lambda m: m.isoformat(timespec="minutes")))
 
 
-def deadlines(*args: str, stdin: str | None = None) -> tuple[int, list[dict[str, str]]]:
+def deadlines(*args: str, stdin: bytes | None = None) -> tuple[int, list[dict[str, str]]]:
     result = CliRunner().invoke(app, ["calendar", "deadlines", *args], input=stdin, env=ENV)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result.exit_code, [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
@@ -51,10 +51,17 @@ def test_moment_round_trips_with_ordered_deadlines(moment: datetime) -> None:
     assert due["legal"] - registered <= timedelta(days=100)
 
 
+def test_a_line_that_is_not_utf8_is_named_unreadable() -> None:
+    code, answers = deadlines(stdin=b"2026-03-02T10:15:00+03:00\n\xed\xa0\x80\xff 2026\n")
+    assert code == BAD_INPUT
+    assert len(answers) == 1 and answers[0]["registered"].startswith("2026-03-02T10:15:00")
+
+
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 @given(st.lists(lines, min_size=1, max_size=4))
 def test_any_input_is_answered_or_named_unreadable(raw: list[str]) -> None:
-    code, answers = deadlines(stdin="\n".join(raw) + "\n")
+    # As a pipe gives them: bytes. A lone surrogate becomes bytes that are not UTF-8 (surrogatepass).
+    code, answers = deadlines(stdin=("\n".join(raw) + "\n").encode("utf-8", "surrogatepass"))
     assert code in (0, BAD_INPUT)
     assert len(answers) <= len([line for line in raw if line.strip()])
     if code == 0:

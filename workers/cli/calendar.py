@@ -113,7 +113,9 @@ def deadlines(
     if timestamps:
         lines = [(f"аргумент {number}", raw) for number, raw in enumerate(timestamps, 1)]
     else:
-        lines = [(f"строка {number}", raw) for number, raw in enumerate(sys.stdin.read().splitlines(), 1)]
+        # Bytes that are not UTF-8 become U+FFFD: the line is then named unreadable, never a traceback.
+        text = sys.stdin.buffer.read().decode("utf-8", errors="replace")
+        lines = [(f"строка {number}", raw) for number, raw in enumerate(text.splitlines(), 1)]
     failed = False
     for where, raw in lines:
         if not raw.strip():
