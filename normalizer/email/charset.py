@@ -16,6 +16,7 @@ SINGLE_BYTE_CYRILLIC = frozenset({"cp1251", "koi8-r", "koi8-u", "cp866", "iso885
 # Treated as "nothing declared": an 8-bit body labelled us-ascii was never ascii.
 UNDECLARED = frozenset({"ascii"})
 SAMPLE_BYTES = 8192
+MOSTLY_UTF8 = 10  # UTF-8 characters per damaged sequence from which a body is UTF-8 with a few bad bytes
 _FREQUENT = "оеаинтсрвлОЕАИНТСРВЛ"
 _FREQUENT_BYTES = {codec: _FREQUENT.encode(codec) for codec in CYRILLIC_GUESSES}
 _SINGLE_BYTE_PREFIXES = ("ascii", "cp", "iso8859", "latin", "koi8", "mac-", "windows")
@@ -64,7 +65,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
     codec = codec_for(declared)
     if codec is None or codec.startswith(_SINGLE_BYTE_PREFIXES):
         # Non-ASCII bytes that are valid UTF-8 are UTF-8 whatever the label: 8-bit text almost never is.
-        text = _strict(data, "utf-8")
+        text = _utf8(data)
         if text is not None:
             return text
     if codec in SINGLE_BYTE_CYRILLIC:
@@ -75,7 +76,20 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
         text = _strict(data, codec)
         if text is not None:
             return text
-    return _strict(data, "utf-8") or data.decode(guess_cyrillic(data), "replace")
+    return _utf8(data) or data.decode(guess_cyrillic(data), "replace")
+
+
+def _utf8(data: bytes) -> str | None:
+    """`data` as UTF-8 if it is, or if it is UTF-8 but for a few damaged bytes (a cut multibyte character, a
+    stray byte): those become U+FFFD instead of the whole text read as cp1251 (mojibake in every word).
+    Text in a single-byte codec is not: its non-ASCII bytes almost never form UTF-8 sequences."""
+    text = _strict(data, "utf-8")
+    if text is not None:
+        return text
+    text = data.decode("utf-8", "replace")
+    damaged = text.count("\ufffd")
+    read = len(text) - len(text.encode("ascii", "ignore")) - damaged  # non-ASCII characters that are UTF-8
+    return text if read >= MOSTLY_UTF8 * damaged else None
 
 
 def fix_surrogates(text: str) -> str:

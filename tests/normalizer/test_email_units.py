@@ -54,6 +54,20 @@ def test_a_declared_non_cyrillic_charset_is_believed() -> None:
     assert decode_bytes("café".encode("latin-1"), "iso-8859-1") == "café"
 
 
+@pytest.mark.parametrize("declared", ["utf-8", None, "windows-1251"])
+@pytest.mark.parametrize(("damage", "marks"), [(b"\xff", 1), ("ё".encode()[:1], 1), (b"\x80\x80", 2)],
+                         ids=["stray", "cut", "continuations"])
+def test_utf8_with_a_few_damaged_bytes_stays_utf8(declared: str | None, damage: bytes, marks: int) -> None:
+    data = RUSSIAN.encode() + damage + b" " + RUSSIAN.encode()
+    assert decode_bytes(data, declared) == f"{RUSSIAN}{chr(0xFFFD) * marks} {RUSSIAN}"  # not all read as cp1251
+
+
+def test_single_byte_text_with_bytes_that_look_like_utf8_is_not_utf8() -> None:
+    # cp1251 text in which one pair of letters happens to form a UTF-8 sequence ("Рѕ" is d0 be, "о" in UTF-8).
+    data = RUSSIAN.encode("cp1251") + "Рѕ".encode("cp1251")
+    assert decode_bytes(data, None) == RUSSIAN + "Рѕ"
+
+
 def test_undecodable_bytes_never_raise() -> None:
     assert isinstance(decode_bytes(bytes(range(128, 256)), "utf-8"), str)
 
