@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from faststream.nats import NatsBroker
 
@@ -33,6 +34,23 @@ def process_groups(settings: Settings) -> list[tuple[str, ...]]:
     if settings.effective_database_url.startswith("sqlite"):
         return [("normalize",), ("route", "relay", "deliver", "attachments", "notify", "sla")]
     return [(name,) for name in WORKER_NAMES]
+
+
+def stage_registrars(broker: NatsBroker, runtime: Runtime, database: Database) -> dict[str, Callable[[], object]]:
+    """Each consuming worker's FastStream registration by name (relay and sla run loops of their own); what
+    one returns is kept by WorkerSet (the deliver worker's senders). `complaints docs` registers the same."""
+    return {
+        "normalize": lambda: normalize.register(broker, runtime),
+        "route": lambda: route.register(broker, runtime, database),
+        "deliver": lambda: deliver.register(broker, runtime, database),
+        "attachments": lambda: attachments.register(broker, runtime, database),
+        "notify": lambda: notify.register(broker, runtime, database),
+    }
+
+
+def servers_of(url: str) -> str:
+    """The NATS servers of `url` (comma-separated) as host:port, without the credentials a URL may carry."""
+    return ", ".join(f"{part.hostname}:{part.port}" for part in map(urlsplit, url.split(",")))
 
 
 CONSUMERS: dict[str, ConsumerSpec] = {
@@ -68,18 +86,13 @@ class WorkerSet(Service):
             self.database = Database.from_settings(self.settings)
             self._own_database = True
         await self.database.migrate()
-        self.broker = make_broker(self.nats_url or resolve_nats_url(self.settings))
-        registrars: dict[str, Callable[[], None]] = {
-            "normalize": lambda: normalize.register(self.broker, runtime),
-            "route": lambda: route.register(self.broker, runtime, self.database),  # type: ignore[arg-type]
-            "deliver": lambda: self._senders.append(
-                deliver.register(self.broker, runtime, self.database)),  # type: ignore[arg-type]
-            "attachments": lambda: attachments.register(self.broker, runtime, self.database),  # type: ignore[arg-type]
-            "notify": lambda: notify.register(self.broker, runtime, self.database),  # type: ignore[arg-type]
-        }
+        url = self.nats_url or resolve_nats_url(self.settings)
+        self.broker = make_broker(url)
+        registrars = stage_registrars(self.broker, runtime, self.database)
         for name in self.names:
-            if name in registrars:
-                registrars[name]()
+            if name in registrars and isinstance(registered := registrars[name](), Senders):
+                self._senders.append(registered)  # the deliver worker's: their kept clients are closed at stop
+        log.info("connecting to NATS at %s", servers_of(url))
         await self.broker.connect()
         await declare_all_streams(self.broker, runtime.streams)
         js = jetstream_of(self.broker)

@@ -12,7 +12,6 @@ tests/cli/test_docs.py fails when the committed files are stale.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NoReturn, cast
 
@@ -23,10 +22,9 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from workers.app.runtime import Database, Runtime, make_broker
 from workers.app.settings import Settings
-from workers.app.worker_set import WORKER_NAMES
+from workers.app.worker_set import WORKER_NAMES, stage_registrars
 from workers.bus.spec import asyncapi_document, declare_publishers
 from workers.cli import app
-from workers.stages import attachments, deliver, normalize, notify, route
 
 DEFAULT_OUTPUT = Path("docs")
 ASYNCAPI_FILE = "asyncapi.json"
@@ -63,21 +61,10 @@ class NoDatabase:
         raise RuntimeError(f"complaints docs opens no database (Database.{name} was used)")
 
 
-def registrars(broker: NatsBroker, runtime: Runtime, database: Database) -> dict[str, Callable[[], object]]:
-    """Each worker's FastStream registration, as WorkerSet.start makes it (relay: see workers.bus.spec)."""
-    return {
-        "normalize": lambda: normalize.register(broker, runtime),
-        "route": lambda: route.register(broker, runtime, database),
-        "deliver": lambda: deliver.register(broker, runtime, database),
-        "attachments": lambda: attachments.register(broker, runtime, database),
-        "notify": lambda: notify.register(broker, runtime, database),
-    }
-
-
 def gateway_broker(runtime: Runtime) -> NatsBroker:
     """A broker with every worker's subscribers and every documented publisher; never connected."""
     broker = make_broker(DOCUMENTED_SERVER)
-    register = registrars(broker, runtime, cast(Database, NoDatabase()))
+    register = stage_registrars(broker, runtime, cast(Database, NoDatabase()))
     for name in WORKER_NAMES:
         if name in register:
             register[name]()
