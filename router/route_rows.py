@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.orm import Session
 
+from router.driver_insert import insert_rows
 from router.jsontext import json_text_param
 from router.models import (
     ClientIdentity,
@@ -74,14 +75,14 @@ class BatchRows:
         self._update_replied(session)
         self._update_claims(session)
         if self.identities:
-            session.execute(_INSERT_IDENTITY, self.identities)
+            insert_rows(session, _INSERT_IDENTITY, self.identities)
         for statement, rows in (
             (_INSERT_SUBMISSION, self.submissions), (_INSERT_HISTORY, self.history), (_INSERT_OUTBOX, self.outbox),
             (_INSERT_ALERT, self.alerts), (_INSERT_TIMER, self.timers), (_INSERT_SCAN_REVIEW, self.scan_reviews),
             (_INSERT_CLAIM, self.claims),
         ):
             if rows:
-                session.execute(statement, [_with_ticket_id(row, ticket) for ticket, row in rows])
+                insert_rows(session, statement, [_with_ticket_id(row, ticket) for ticket, row in rows])
 
     def _insert_tickets(self, session: Session) -> None:
         if not self.tickets:

@@ -7,7 +7,7 @@ saving time is handled too. A shortened day loses the last hour of its working t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from router.calendar.production import ProductionCalendar
 
 SHORTENING = timedelta(hours=1)  # Labour Code art. 95
 Period = tuple[datetime, datetime]  # [start, end) in UTC
+_ALWAYS_AWARE = (ZoneInfo, timezone)
 
 
 def _minutes(moment: time) -> timedelta:
@@ -162,6 +163,8 @@ class WorkingTime:
 
 
 def _aware(moment: datetime) -> datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
+    zone = moment.tzinfo
+    # A ZoneInfo or a fixed offset always gives an offset; asking one costs microseconds, on every clock.
+    if zone is None or (type(zone) not in _ALWAYS_AWARE and moment.utcoffset() is None):
         raise ValueError(f"a time zone is required: {moment.isoformat()}")
     return moment

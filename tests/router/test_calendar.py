@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -114,9 +114,21 @@ def test_a_pause_moves_the_due_date_by_the_paused_working_time() -> None:
     assert LUNCH.working_time_between(registered, moved) - paused == timedelta(hours=8)
 
 
+class NoOffset(tzinfo):
+    """A tzinfo that knows no offset: a moment in it is as naive as one without any."""
+
+    def utcoffset(self, moment: datetime | None) -> timedelta | None:
+        return None
+
+
 def test_naive_moments_are_refused() -> None:
     with pytest.raises(ValueError, match="time zone"):
         BusinessCalendar().working_time_between(datetime(2026, 3, 2, 10), msk(2026, 3, 2, 12))
+    with pytest.raises(ValueError, match="time zone"):
+        BusinessCalendar().add_working_time(datetime(2026, 3, 2, 10, tzinfo=NoOffset()), timedelta(hours=1))
+    # A fixed offset is a zone too (the check skips asking it for its offset, not the moment).
+    fixed = BusinessCalendar().add_working_time(datetime(2026, 3, 2, 7, tzinfo=UTC), timedelta(hours=1))
+    assert fixed == msk(2026, 3, 2, 11)
 
 
 # ---- Departments, lunch and overrides ----
