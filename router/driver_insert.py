@@ -5,8 +5,8 @@ Python bind processor per value (a DATETIME is formatted with a dict and %); at 
 complaint that was a fifth of the routing transaction. Here each statement is compiled once per set
 of keys, the values go out in the compiled order, and a DateTime is written in exactly the text
 SQLAlchemy's SQLite DATETIME writes (so every ORM read parses it as before). Any other type keeps its
-own bind processor. PostgreSQL, and a statement whose columns would need a Python-side default,
-go through session.execute unchanged.
+own bind processor; a column left to a constant Python-side default gets it here, as SQLAlchemy would.
+PostgreSQL, and a statement with a default computed per row, go through session.execute unchanged.
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
+
+SQLITE_MAX_VARIABLES = 32_766  # bound parameters in one statement (SQLite >= 3.32)
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,17 @@ class _Plan:
     sql: str
     values_of: Callable[[dict[str, Any]], tuple[Any, ...]]  # a row's values in the statement's positional order
     processed: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, bind processor) of the values to convert
+
+    def parameters(self, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        values_of, processed = self.values_of, self.processed
+        parameters = [values_of(row) for row in rows]
+        if processed:
+            for position, row_values in enumerate(parameters):
+                changed = list(row_values)
+                for index, process in processed:
+                    changed[index] = process(changed[index])
+                parameters[position] = tuple(changed)
+        return parameters
 
 
 _plans: dict[tuple[Insert, tuple[str, ...]], _Plan | None] = {}
@@ -47,15 +61,32 @@ def insert_rows(session: Session, statement: Insert, rows: Sequence[dict[str, An
     if plan is None:
         session.execute(statement, list(rows))
         return
-    values_of, processed = plan.values_of, plan.processed
-    parameters: list[Any] = [values_of(row) for row in rows]
-    if processed:
-        for position, row_values in enumerate(parameters):
-            changed = list(row_values)
-            for index, process in processed:
-                changed[index] = process(changed[index])
-            parameters[position] = tuple(changed)
-    connection.exec_driver_sql(plan.sql, parameters)
+    connection.exec_driver_sql(plan.sql, plan.parameters(rows))
+
+
+def insert_returning_ids(session: Session, statement: Insert, returning: Insert, rows: Sequence[dict[str, Any]],
+                         key: str) -> list[int]:
+    """The ids of the rows inserted, in the rows' order. `returning` is `statement` with RETURNING id in parameter
+    order (SQLAlchemy's path); on SQLite the rows go as multi-row VALUES with RETURNING id and the unique column
+    `key`, and each id is matched to its row by that key (the order SQLite returns them in is not promised)."""
+    connection = session.connection()
+    plan = _plan(statement, tuple(rows[0]), connection.dialect) if connection.dialect.name == "sqlite" else None
+    if plan is None:
+        return list(session.scalars(returning, list(rows)).all())
+    table = statement.table.description
+    head, row_marks = plan.sql.split(" VALUES ", 1)
+    returned = f"id, {connection.dialect.identifier_preparer.quote(key)}"
+    ids: dict[Any, int] = {}
+    per_statement = max(1, SQLITE_MAX_VARIABLES // max(1, row_marks.count("?")))
+    for first in range(0, len(rows), per_statement):
+        chunk = rows[first:first + per_statement]
+        sql = f"{head} VALUES {', '.join([row_marks] * len(chunk))} RETURNING {returned}"
+        flat = [value for values in plan.parameters(chunk) for value in values]
+        ids.update((row_key, row_id) for row_id, row_key in connection.exec_driver_sql(sql, tuple(flat)))
+    found = [ids.get(row[key]) for row in rows]
+    if len(ids) != len(rows) or None in found:
+        raise RuntimeError(f"{table}: {len(rows)} rows inserted, {len(ids)} ids matched by {key}")
+    return [row_id for row_id in found if row_id is not None]
 
 
 def _plan(statement: Insert, keys: tuple[str, ...], dialect: Dialect) -> _Plan | None:
@@ -68,14 +99,27 @@ def _plan(statement: Insert, keys: tuple[str, ...], dialect: Dialect) -> _Plan |
 def _compile(statement: Insert, keys: tuple[str, ...], dialect: Dialect) -> _Plan | None:
     compiled = statement.compile(dialect=dialect, column_keys=list(keys))
     order = tuple(compiled.positiontup or ())
-    if not order or not set(order) <= set(keys) or dialect.paramstyle != "qmark":
-        return None  # a Python-side default to compute, or not positional: SQLAlchemy's own path
+    if not order or dialect.paramstyle != "qmark":
+        return None  # not positional: SQLAlchemy's own path
+    defaults: dict[str, Any] = {}
+    for name in order:
+        if name not in keys:  # a column left to its Python-side default: a constant one is filled in here
+            default = statement.table.c[name].default if name in statement.table.c else None
+            if not isinstance(default, ScalarElementColumnDefault):
+                return None  # none, or computed per row (a callable): SQLAlchemy's own path
+            defaults[name] = default.arg
     processed: list[tuple[int, Callable[[Any], Any]]] = []
     for index, name in enumerate(order):
         kind = compiled.binds[name].type
         process = sqlite_datetime if isinstance(kind, DateTime) else kind.bind_processor(dialect)
         if process is not None:
             processed.append((index, process))
-    getter = itemgetter(*order)
-    values_of = getter if len(order) > 1 else (lambda row: (getter(row),))
-    return _Plan(str(compiled), values_of, tuple(processed))
+    return _Plan(str(compiled), _values_of(order, defaults), tuple(processed))
+
+
+def _values_of(order: tuple[str, ...], defaults: dict[str, Any]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A row's values in the statement's order (one C-level itemgetter call when the row has them all)."""
+    if not defaults:
+        getter = itemgetter(*order)
+        return getter if len(order) > 1 else (lambda row: (getter(row),))
+    return lambda row: tuple(defaults[name] if name in defaults else row[name] for name in order)

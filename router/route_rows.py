@@ -1,6 +1,6 @@
 """The rows a routing batch writes: collected in memory, then one multi-row INSERT per table.
 
-Tickets go first (INSERT ... RETURNING id, in parameter order); the rows that point at a ticket
+Tickets go first (INSERT ... RETURNING id, each id matched to its row); the rows that point at a ticket
 made in this batch get its id only then. No ORM unit of work: plain Core statements. The rare
 updates (a reopened ticket, a bounced reply) are one executemany each.
 """
@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.orm import Session
 
-from router.driver_insert import insert_rows
+from router.driver_insert import insert_returning_ids, insert_rows
 from router.jsontext import json_text_param
 from router.models import (
     ClientIdentity,
@@ -37,7 +37,8 @@ Row = dict[str, Any]
 
 # Built once (each routing batch runs them; building a statement costs more than running it on a small batch).
 # Submission events and outbox payloads arrive as JSON text (pydantic's model_dump_json).
-_INSERT_TICKETS = insert(cast_table(Ticket)).returning(cast_table(Ticket).c.id, sort_by_parameter_order=True)
+_INSERT_TICKETS = insert(cast_table(Ticket))
+_INSERT_TICKETS_RETURNING = _INSERT_TICKETS.returning(cast_table(Ticket).c.id, sort_by_parameter_order=True)
 _INSERT_SUBMISSION = insert(cast_table(Submission)).values(event=json_text_param("event"))
 _INSERT_HISTORY = insert(cast_table(TicketHistory))
 _INSERT_OUTBOX = insert(cast_table(Outbox)).values(payload=json_text_param("payload"))
@@ -87,7 +88,8 @@ class BatchRows:
     def _insert_tickets(self, session: Session) -> None:
         if not self.tickets:
             return
-        ids = session.scalars(_INSERT_TICKETS, [row for _, row in self.tickets]).all()
+        ids = insert_returning_ids(session, _INSERT_TICKETS, _INSERT_TICKETS_RETURNING,
+                                   [row for _, row in self.tickets], key="number")
         for (ticket, _), ticket_id in zip(self.tickets, ids, strict=True):
             ticket.id = ticket_id
 

@@ -36,7 +36,7 @@ class BusinessCalendar:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    @property
+    @cached_property  # as working_time: the fields are not changed after construction (replace() makes a new one)
     def hours(self) -> WorkingHours:
         return WorkingHours(self.day_start, self.day_end, self.lunch_start, self.lunch_end)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 from router.calendar.production import ProductionCalendar
@@ -47,7 +47,7 @@ class WorkingHours:
             return [(self.start, self.end)]
         return [(self.start, self.lunch_start), (self.lunch_end, self.end)]
 
-    @property
+    @cached_property  # asked for every ticket's warnings; a frozen dataclass, so it cannot go stale
     def full_day(self) -> timedelta:
         return sum((_minutes(end) - _minutes(start) for start, end in self.periods()), timedelta())
 

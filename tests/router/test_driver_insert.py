@@ -18,10 +18,17 @@ from sqlalchemy.orm import Session
 from channels.base import Channel
 from normalizer.event import ComplaintEvent, Identities
 from router.calendar import BusinessCalendar
-from router.driver_insert import insert_rows, sqlite_datetime
+from router.driver_insert import insert_returning_ids, insert_rows, sqlite_datetime
 from router.jsontext import json_text_param
-from router.models import Base, Outbox, SlaTimer, Submission, Ticket, cast_table
-from router.route_rows import _INSERT_HISTORY, _INSERT_OUTBOX, _INSERT_SUBMISSION, _INSERT_TIMER
+from router.models import Base, Outbox, ScanReview, SlaTimer, Submission, Ticket, cast_table
+from router.route_rows import (
+    _INSERT_HISTORY,
+    _INSERT_OUTBOX,
+    _INSERT_SUBMISSION,
+    _INSERT_TICKETS,
+    _INSERT_TICKETS_RETURNING,
+    _INSERT_TIMER,
+)
 from router.routing import Outcome, route_events
 from tests.support.directory import IVANOV, seed_directory
 from workers.app.runtime import Database
@@ -57,12 +64,17 @@ def test_a_datetime_is_written_as_sqlalchemy_writes_it() -> None:
     assert sqlite_datetime(None) is None
 
 
-def make_ticket(session: Session) -> int:
+def ticket_row(number: str) -> dict[str, Any]:
     now = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
-    return int(session.scalars(insert(Ticket).returning(Ticket.id), [{
-        "number": "2026-000001", "queue": "subscriber", "stage": "registered", "status": "open", "channel": "web",
-        "subject": "", "text": "т", "category": "other", "created_at": now, "first_response_due": now,
-        "resolution_due": now, "legal_due": now}]).one())
+    return {"number": number, "client_id": None, "assignee_login": None, "queue": "subscriber", "stage": "registered",
+            "status": "open", "channel": "web", "subject": "", "text": "т", "category": "other", "created_at": now,
+            "first_response_due": now, "resolution_due": now, "legal_due": now, "parent_ticket_id": None,
+            "conversation": None, "handler_login": None}
+
+
+def make_ticket(session: Session) -> int:
+    return insert_returning_ids(session, _INSERT_TICKETS, _INSERT_TICKETS_RETURNING, [ticket_row("2026-000001")],
+                                key="number")[0]
 
 
 def rows_of_each_kind(ticket_id: int) -> dict[Any, list[dict[str, Any]]]:
@@ -85,7 +97,8 @@ def rows_of_each_kind(ticket_id: int) -> dict[Any, list[dict[str, Any]]]:
     }
 
 
-COLUMNS = {"sla_timers": "clock, level, fire_at, fired_at, outcome",
+COLUMNS = {"tickets": "number, queue, created_at, legal_due, waiting_for_client, director_pending, review_round",
+           "sla_timers": "clock, level, fire_at, fired_at, outcome",
            "outbox": "subject, payload, created_at, attempts, sent_at",
            "submissions": "id, native_id, received_at, routed_at, event, ticket_id",
            "ticket_history": "at, actor, action, from_stage, to_stage, note"}
@@ -93,11 +106,17 @@ COLUMNS = {"sla_timers": "clock, level, fire_at, fired_at, outcome",
 
 def test_the_rows_stored_are_the_ones_sqlalchemy_stores(tmp_path: Path) -> None:
     stored: list[dict[str, list[Any]]] = []
-    for path, write in (("driver", insert_rows), ("sqlalchemy", lambda s, st, rows: s.execute(st, rows))):
+    def sqlalchemy_ticket(session: Session) -> int:
+        return int(session.scalars(_INSERT_TICKETS_RETURNING, [ticket_row("2026-000001")]).one())
+
+    for path, write, new_ticket in (
+        ("driver", insert_rows, make_ticket),
+        ("sqlalchemy", lambda s, st, rows: s.execute(st, rows), sqlalchemy_ticket),
+    ):
         engine = create_engine(f"sqlite:///{tmp_path / path}.db")
         Base.metadata.create_all(engine)
         with Session(engine) as session, session.begin():
-            ticket_id = make_ticket(session)
+            ticket_id = new_ticket(session)
             for statement, rows in rows_of_each_kind(ticket_id).items():
                 write(session, statement, rows)
         with Session(engine) as session:
@@ -115,15 +134,40 @@ def test_the_rows_stored_are_the_ones_sqlalchemy_stores(tmp_path: Path) -> None:
     assert len(driver["sla_timers"]) == 4 and len(driver["submissions"]) == 3
 
 
-def test_a_column_left_to_its_python_default_goes_through_sqlalchemy(engine: Engine) -> None:
+def test_a_column_left_to_its_python_default_gets_it(engine: Engine) -> None:
     statement = insert(cast_table(Outbox)).values(payload=json_text_param("payload"))
     with Session(engine) as session, session.begin():
-        ticket_id = make_ticket(session)
-        # No "attempts": its default (0) is computed by SQLAlchemy, so the driver path must not be taken.
+        ticket_id = make_ticket(session)  # tickets leave waiting_for_client, director_pending, review_round out
+        # No "attempts": its constant default (0) is filled in, as SQLAlchemy fills it.
         insert_rows(session, statement, [{"subject": "tickets.events.created", "payload": "{}",
                                           "created_at": MOMENTS[0], "ticket_id": ticket_id}])
     with Session(engine) as session:
         assert stored_text(session, "outbox", "attempts") == ["0"]
+        assert stored_text(session, "tickets", "waiting_for_client || director_pending || review_round") == ["000"]
+
+
+def test_a_default_computed_per_row_is_left_to_sqlalchemy(engine: Engine) -> None:
+    statement = insert(cast_table(ScanReview))
+    with Session(engine) as session, session.begin():
+        ticket_id = make_ticket(session)
+        # reasons, fields, candidates, page_keys: JSON columns whose default is a callable (a new list or dict).
+        insert_rows(session, statement, [{"ticket_id": ticket_id, "created_at": MOMENTS[0], "mean_confidence": 0.5,
+                                          "blob_key": "scan/1"}])
+    with Session(engine) as session:
+        review = session.scalars(select(ScanReview)).one()
+        assert (review.status, review.reasons, review.fields, review.page_keys) == ("pending", [], {}, [])
+
+
+def test_ticket_ids_come_back_in_the_rows_order(engine: Engine) -> None:
+    """insert_returning_ids on SQLite (multi-row VALUES, ids matched by number) gives what SQLAlchemy's
+    RETURNING in parameter order gives, across more rows than one statement's parameters allow."""
+    rows = [ticket_row(f"2026-{i:06d}") for i in range(2_500)]  # 2,500 x 16 parameters: two statements
+    rows.reverse()  # numbers not in insertion order: the match is by number, not by position
+    with Session(engine) as session, session.begin():
+        ids = insert_returning_ids(session, _INSERT_TICKETS, _INSERT_TICKETS_RETURNING, rows, key="number")
+        numbers = {ticket_id: number for ticket_id, number in session.execute(select(Ticket.id, Ticket.number))}
+    assert len(set(ids)) == len(rows)
+    assert [numbers[ticket_id] for ticket_id in ids] == [row["number"] for row in rows]
 
 
 async def test_the_routing_batch_writes_through_the_driver(database: Database) -> None:
@@ -145,9 +189,8 @@ async def test_the_routing_batch_writes_through_the_driver(database: Database) -
     results = await database.run_transaction(
         lambda s: route_events(s, [complaint], BusinessCalendar(), MOMENTS[0] + timedelta(seconds=1)))
     assert results[0].outcome == Outcome.CREATED
-    # The tickets keep SQLAlchemy's INSERT ... RETURNING (their ids come back in order), and the year's first
-    # ticket counter its own statement.
-    assert compiled == {"tickets": True, "ticket_counters": True, "ticket_history": False, "outbox": False,
+    # The year's first ticket counter keeps its own statement.
+    assert compiled == {"tickets": False, "ticket_counters": True, "ticket_history": False, "outbox": False,
                         "submissions": False, "sla_timers": False}
     async with database.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(SlaTimer)) == 6
