@@ -206,6 +206,11 @@ async def stored_messages(url: str) -> dict[str, int]:
         await nc.close()
 
 
+def stored_per_complaint(pipe: dict[str, float]) -> float:
+    """JetStream messages stored per complaint, all streams together (run_pipeline's stored_<stream> figures)."""
+    return sum(v for k, v in pipe.items() if k.startswith("stored_"))
+
+
 async def run_raw(n: int, size: int, data_dir: Path) -> dict[str, float]:
     """Plain nats-py on the same kind of server: publish IN_FLIGHT in flight (as the pipeline's load), then pull
     fetch(256) + ack."""
@@ -260,7 +265,7 @@ def main() -> None:
     print(f"raw JetStream (nats-py, same N and size): publish {raw['publish_rate']:.0f} msg/s "
           f"({IN_FLIGHT} in flight, chunks of {CHUNK}), pull fetch(256)+ack {raw['consume_rate']:.0f} msg/s, "
           f"publish+consume {raw['rate']:.0f} msg/s")
-    per_complaint = sum(v for k, v in pipe.items() if k.startswith("stored_"))
+    per_complaint = stored_per_complaint(pipe)
     streams = "  ".join(f"{k[7:]} {v:.2f}" for k, v in pipe.items() if k.startswith("stored_"))
     print(f"  JetStream messages stored per complaint: {per_complaint:.2f} ({streams}); raw: 1")
     print(f"ratio end-to-end / raw JetStream: {pipe['rate'] / raw['rate']:.2f}; per stored message "

@@ -18,7 +18,7 @@ from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import DateTime
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
@@ -45,6 +45,7 @@ class _Plan:
 
 
 _plans: dict[tuple[Insert, tuple[str, ...]], _Plan | None] = {}
+_returning: dict[Insert, Insert] = {}
 
 
 def sqlite_datetime(value: datetime | None) -> str | None:
@@ -56,23 +57,27 @@ def sqlite_datetime(value: datetime | None) -> str | None:
 
 def insert_rows(session: Session, statement: Insert, rows: Sequence[dict[str, Any]]) -> None:
     """`session.execute(statement, rows)`, every row with the same keys (the batch's rows are built so)."""
-    connection = session.connection()
-    plan = _plan(statement, tuple(rows[0]), connection.dialect) if connection.dialect.name == "sqlite" else None
+    connection, plan = _driver_plan(session, statement, rows)
     if plan is None:
         session.execute(statement, list(rows))
         return
     connection.exec_driver_sql(plan.sql, plan.parameters(rows))
 
 
-def insert_returning_ids(session: Session, statement: Insert, returning: Insert, rows: Sequence[dict[str, Any]],
-                         key: str) -> list[int]:
-    """The ids of the rows inserted, in the rows' order. `returning` is `statement` with RETURNING id in parameter
-    order (SQLAlchemy's path); on SQLite the rows go as multi-row VALUES with RETURNING id and the unique column
-    `key`, and each id is matched to its row by that key (the order SQLite returns them in is not promised)."""
-    connection = session.connection()
-    plan = _plan(statement, tuple(rows[0]), connection.dialect) if connection.dialect.name == "sqlite" else None
+def returning_ids(statement: Insert) -> Insert:
+    """`statement` with RETURNING id in parameter order (SQLAlchemy's path), built once per statement."""
+    if statement not in _returning:
+        _returning[statement] = statement.returning(statement.table.c.id, sort_by_parameter_order=True)
+    return _returning[statement]
+
+
+def insert_returning_ids(session: Session, statement: Insert, rows: Sequence[dict[str, Any]], key: str) -> list[int]:
+    """The ids of the rows inserted, in the rows' order. On SQLite the rows go as multi-row VALUES with RETURNING id
+    and the unique column `key`, and each id is matched to its row by that key (the order SQLite returns them in is
+    not promised); elsewhere SQLAlchemy's RETURNING in parameter order (returning_ids)."""
+    connection, plan = _driver_plan(session, statement, rows)
     if plan is None:
-        return list(session.scalars(returning, list(rows)).all())
+        return list(session.scalars(returning_ids(statement), list(rows)).all())
     table = statement.table.description
     head, row_marks = plan.sql.split(" VALUES ", 1)
     returned = f"id, {connection.dialect.identifier_preparer.quote(key)}"
@@ -87,6 +92,16 @@ def insert_returning_ids(session: Session, statement: Insert, returning: Insert,
     if len(ids) != len(rows) or None in found:
         raise RuntimeError(f"{table}: {len(rows)} rows inserted, {len(ids)} ids matched by {key}")
     return [row_id for row_id in found if row_id is not None]
+
+
+def _driver_plan(session: Session, statement: Insert,
+                 rows: Sequence[dict[str, Any]]) -> tuple[Connection, _Plan | None]:
+    """The session's connection, and the plan of `statement` for these rows' keys (None: not SQLite, or a
+    statement the driver path cannot take)."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return connection, None
+    return connection, _plan(statement, tuple(rows[0]), connection.dialect)
 
 
 def _plan(statement: Insert, keys: tuple[str, ...], dialect: Dialect) -> _Plan | None:

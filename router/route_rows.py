@@ -38,7 +38,6 @@ Row = dict[str, Any]
 # Built once (each routing batch runs them; building a statement costs more than running it on a small batch).
 # Submission events and outbox payloads arrive as JSON text (pydantic's model_dump_json).
 _INSERT_TICKETS = insert(cast_table(Ticket))
-_INSERT_TICKETS_RETURNING = _INSERT_TICKETS.returning(cast_table(Ticket).c.id, sort_by_parameter_order=True)
 _INSERT_SUBMISSION = insert(cast_table(Submission)).values(event=json_text_param("event"))
 _INSERT_HISTORY = insert(cast_table(TicketHistory))
 _INSERT_OUTBOX = insert(cast_table(Outbox)).values(payload=json_text_param("payload"))
@@ -88,8 +87,7 @@ class BatchRows:
     def _insert_tickets(self, session: Session) -> None:
         if not self.tickets:
             return
-        ids = insert_returning_ids(session, _INSERT_TICKETS, _INSERT_TICKETS_RETURNING,
-                                   [row for _, row in self.tickets], key="number")
+        ids = insert_returning_ids(session, _INSERT_TICKETS, [row for _, row in self.tickets], key="number")
         for (ticket, _), ticket_id in zip(self.tickets, ids, strict=True):
             ticket.id = ticket_id
 

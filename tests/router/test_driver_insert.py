@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from channels.base import Channel
 from normalizer.event import ComplaintEvent, Identities
 from router.calendar import BusinessCalendar
-from router.driver_insert import insert_returning_ids, insert_rows, sqlite_datetime
+from router.driver_insert import insert_returning_ids, insert_rows, returning_ids, sqlite_datetime
 from router.jsontext import json_text_param
 from router.models import Base, Outbox, ScanReview, SlaTimer, Submission, Ticket, cast_table
 from router.route_rows import (
@@ -26,7 +26,6 @@ from router.route_rows import (
     _INSERT_OUTBOX,
     _INSERT_SUBMISSION,
     _INSERT_TICKETS,
-    _INSERT_TICKETS_RETURNING,
     _INSERT_TIMER,
 )
 from router.routing import Outcome, route_events
@@ -73,7 +72,7 @@ def ticket_row(number: str) -> dict[str, Any]:
 
 
 def make_ticket(session: Session) -> int:
-    return insert_returning_ids(session, _INSERT_TICKETS, _INSERT_TICKETS_RETURNING, [ticket_row("2026-000001")],
+    return insert_returning_ids(session, _INSERT_TICKETS, [ticket_row("2026-000001")],
                                 key="number")[0]
 
 
@@ -107,7 +106,7 @@ COLUMNS = {"tickets": "number, queue, created_at, legal_due, waiting_for_client,
 def test_the_rows_stored_are_the_ones_sqlalchemy_stores(tmp_path: Path) -> None:
     stored: list[dict[str, list[Any]]] = []
     def sqlalchemy_ticket(session: Session) -> int:
-        return int(session.scalars(_INSERT_TICKETS_RETURNING, [ticket_row("2026-000001")]).one())
+        return int(session.scalars(returning_ids(_INSERT_TICKETS), [ticket_row("2026-000001")]).one())
 
     for path, write, new_ticket in (
         ("driver", insert_rows, make_ticket),
@@ -164,7 +163,7 @@ def test_ticket_ids_come_back_in_the_rows_order(engine: Engine) -> None:
     rows = [ticket_row(f"2026-{i:06d}") for i in range(2_500)]  # 2,500 x 16 parameters: two statements
     rows.reverse()  # numbers not in insertion order: the match is by number, not by position
     with Session(engine) as session, session.begin():
-        ids = insert_returning_ids(session, _INSERT_TICKETS, _INSERT_TICKETS_RETURNING, rows, key="number")
+        ids = insert_returning_ids(session, _INSERT_TICKETS, rows, key="number")
         numbers = {ticket_id: number for ticket_id, number in session.execute(select(Ticket.id, Ticket.number))}
     assert len(set(ids)) == len(rows)
     assert [numbers[ticket_id] for ticket_id in ids] == [row["number"] for row in rows]
