@@ -82,5 +82,5 @@ async def test_a_reply_for_an_unknown_ticket_fails_the_batch(
     lost = replies[0].model_copy(update={"ticket_number": "C-1999-000001", "outbox_id": 999})
     with pytest.raises(LookupError):
         await database.run_transaction(lambda s: deliver_batch(s, [replies[1], lost]))
-    async with database.sessions() as session:  # rolled back whole; process_batch then retries each alone
+    async with database.sessions() as session:  # rolled back whole; submit_batch then retries each alone
         assert (await session.scalars(select(Delivery.id))).all() == []

@@ -118,3 +118,19 @@ async def test_the_route_stage_goes_before_the_bookkeeping_in_its_process(tmp_pa
     assert len(results) == 1 and message.acked
     assert order == ["holder", "relay, routed: True", "deliver, routed: True"]
     await database.close()
+
+
+async def test_a_submitted_job_takes_its_place_in_line_when_submitted_not_when_awaited() -> None:
+    writer, order, gate = WriterThread(), [], threading.Event()
+    holder = await started(gate, writer, order)
+    first = writer.submit(lambda: order.append("first") or "first", urgent=True)
+    second = writer.submit(lambda: order.append("second") or "second", urgent=True)
+    skipped = writer.submit(lambda: order.append("skipped"), urgent=True)
+    assert writer.waiting() == 3
+    skipped.cancel()  # before its turn: never runs
+    gate.set()
+    assert await second == "second"  # awaited first, still run second
+    assert await first == "first"
+    await holder
+    await asyncio.to_thread(writer.stop)
+    assert order == ["holder", "first", "second"]

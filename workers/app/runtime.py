@@ -89,6 +89,7 @@ class Database:
     read_sessions: async_sessionmaker[AsyncSession]
     sync_engine: Engine | None = None
     _writer: WriterThread = field(default_factory=WriterThread, repr=False)
+    _last_submitted: asyncio.Future[Any] | None = field(default=None, repr=False)  # PostgreSQL: submit_transaction
 
     @classmethod
     def from_settings(cls, settings: Settings, **engine_kwargs: object) -> Database:
@@ -106,13 +107,32 @@ class Database:
         if self.sync_engine is None:
             async with self.sessions() as session, session.begin():
                 return await session.run_sync(work)
+        return await self.submit_transaction(work, urgent)
+
+    def submit_transaction(self, work: Callable[[Session], R], urgent: bool = False) -> asyncio.Future[R]:
+        """run_transaction queued now, awaited later: the transactions submitted one after another run one at a
+        time, in that order, while the caller goes on (e.g. to fetch its next batch). On SQLite this call takes
+        the transaction's place in the writer thread's line; on PostgreSQL each waits for the one submitted
+        before it (two routing batches of one process never run side by side: the second sees the first's
+        rows, as its duplicate checks expect)."""
         sync_engine = self.sync_engine
+        if sync_engine is None:
+            previous = self._last_submitted
+
+            async def in_turn() -> R:
+                if previous is not None:
+                    await asyncio.wait([previous])  # its outcome is its own submitter's
+                return await self.run_transaction(work, urgent)
+
+            task = asyncio.ensure_future(in_turn())
+            self._last_submitted = task
+            return task
 
         def run() -> R:
             with Session(sync_engine, expire_on_commit=False) as session, session.begin():
                 return work(session)
 
-        return await self._writer.run(run, urgent)
+        return self._writer.submit(run, urgent)
 
     async def migrate(self) -> None:
         await migrate(self.engine)

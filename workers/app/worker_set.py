@@ -123,7 +123,10 @@ class WorkerSet(Service):
 
     async def stop(self) -> None:
         self._stop.set()
-        # Batches whose PubAcks are still arriving get acked now, not redelivered after ack_wait.
+        # The subscribers stop pulling first; then the batches still committing or waiting for their PubAcks
+        # get acked now, on the open connection, not redelivered after ack_wait.
+        for subscriber in self.broker.subscribers:
+            await subscriber.stop()
         with contextlib.suppress(TimeoutError):
             await batching.wait_settled()
         for task in self._tasks:

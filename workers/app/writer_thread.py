@@ -42,11 +42,19 @@ class WriterThread:
     async def run(self, work: Callable[[], R], urgent: bool = False) -> R:
         """`work()` in the writer thread; its result or its exception here. A caller cancelled before its
         turn never runs; one cancelled while running finishes there (a transaction is not cut short)."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[R] = loop.create_future()
+        return await self.submit(work, urgent)
+
+    def submit(self, work: Callable[[], R], urgent: bool = False) -> asyncio.Future[R]:
+        """`work()` queued now: its place in line is taken by this call, not when the future is awaited (two
+        submitted one after the other run in that order). Cancelling the future before its turn skips it."""
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._start()
-        self._jobs.put(_Job(URGENT if urgent else ORDINARY, next(self._sequence), work, loop, future))
-        return await future
+        self._jobs.put(_Job(URGENT if urgent else ORDINARY, next(self._sequence), work, future.get_loop(), future))
+        return future
+
+    def waiting(self) -> int:
+        """Jobs queued that have not started yet."""
+        return self._jobs.qsize()
 
     def stop(self) -> None:
         """After every job queued so far has run."""

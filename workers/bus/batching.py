@@ -1,12 +1,14 @@
 """Batch work of the stages: one DB transaction per pulled batch, one PubAck wait per published batch.
 
-process_batch: the whole batch in one call of the batch handler, without savepoints. If it fails,
+submit_batch: the whole batch in one call of the batch handler, without savepoints. If it fails,
 the transaction is rolled back and the batch is redone one message at a time, each in its own
 SAVEPOINT (the handler called with a batch of one), so only the failing messages are rolled back
-and retried or shunted while the rest commit. Acks go out only after the commit.
+and retried or shunted while the rest commit. Acks go out only after the commit. The transaction is
+queued when it is called and settled when what it returns is awaited, so that a stage queues its
+next batch while the last one commits.
 
 BatchPublisher: many messages to JetStream, every PubAck awaited together; SettleBehind lets a
-stage work on its next batch while the last one's PubAcks are on the way.
+stage work on its next batch while the last one's PubAcks are on the way or its transaction commits.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import itertools
 import json
 import logging
 import weakref
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -79,30 +81,45 @@ def _decode_all(
     return decoded, failed
 
 
-async def process_batch(
+def submit_batch(
     messages: list[Msg],
     decode: Callable[[bytes], T],
     handle: BatchHandler[T, R],
     database: Database,
     settler: Settler,
     urgent: bool = False,
-) -> list[R]:
-    """`handle(session, items)` is synchronous (it runs inside Database.run_transaction, `urgent` or not) and
-    returns one result per item, in order."""
+) -> Coroutine[Any, Any, list[R]]:
+    """`handle(session, items)` is synchronous (it runs inside Database.submit_transaction, `urgent` or not)
+    and returns one result per item, in order. The batch is decoded and its transaction queued by this call;
+    the coroutine it returns waits for the commit, settles every message and returns the results of those
+    that committed. A stage can so fetch and queue its next batch while this one commits, and its batches
+    still commit in the order they were pulled."""
     decoded, undecodable = _decode_all(messages, decode)
+    items = [item for _, item in decoded]
+    committing = database.submit_transaction(lambda s: _run_all(s, items, handle), urgent) if items else None
+    return _settle_batch(decoded, undecodable, committing, handle, database, settler, urgent)
+
+
+async def _settle_batch(
+    decoded: list[tuple[Msg, T]],
+    undecodable: list[tuple[Msg, Exception]],
+    committing: Awaitable[list[R]] | None,
+    handle: BatchHandler[T, R],
+    database: Database,
+    settler: Settler,
+    urgent: bool,
+) -> list[R]:
     for msg, exc in undecodable:
         await settler.failed(msg, exc)
-    if not decoded:
+    if committing is None:
         return []
     items = [item for _, item in decoded]
 
     try:
         try:
-            results: list[R | Exception] = list(
-                await database.run_transaction(lambda s: _run_all(s, items, handle), urgent)
-            )
-        except _HandlerFailed:
-            results = await database.run_transaction(lambda s: _run_isolated(s, items, handle), urgent)
+            results: list[R | Exception] = list(await committing)
+        except _HandlerFailed:  # in turn too: never side by side with a batch submitted since
+            results = await database.submit_transaction(lambda s: _run_isolated(s, items, handle), urgent)
     except Exception as exc:  # the commit itself failed: the whole batch is retried
         log.warning("%s: batch of %d not committed: %s", settler.stage, len(decoded), type(exc).__name__)
         for msg, _ in decoded:
@@ -227,9 +244,10 @@ def publisher_for(js: JetStreamContext, timeout: float = PUBLISH_TIMEOUT) -> Bat
 
 
 class SettleBehind:
-    """Settles sent batches in the background, so the next batch is worked on while PubAcks travel.
+    """Settles sent batches in the background, so the next batch is worked on while PubAcks travel (or, for a
+    batch queued with submit_batch, while its transaction commits).
 
-    At most `depth` batches wait for their PubAcks at once; `start` waits for a free place. A
+    At most `depth` batches are being settled at once; `start` waits for a free place. A
     batch whose settling never finishes (the process stops) is simply redelivered after ack_wait.
     """
 
