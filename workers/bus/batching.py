@@ -97,11 +97,12 @@ def submit_batch(
     decoded, undecodable = _decode_all(messages, decode)
     items = [item for _, item in decoded]
     committing = database.submit_transaction(lambda s: _run_all(s, items, handle), urgent) if items else None
-    return _settle_batch(decoded, undecodable, committing, handle, database, settler, urgent)
+    return _settle_batch(decoded, items, undecodable, committing, handle, database, settler, urgent)
 
 
 async def _settle_batch(
     decoded: list[tuple[Msg, T]],
+    items: list[T],
     undecodable: list[tuple[Msg, Exception]],
     committing: Awaitable[list[R]] | None,
     handle: BatchHandler[T, R],
@@ -113,7 +114,6 @@ async def _settle_batch(
         await settler.failed(msg, exc)
     if committing is None:
         return []
-    items = [item for _, item in decoded]
 
     try:
         try:

@@ -92,15 +92,17 @@ class _Marks:
     after a higher id, is read again once every mark is in."""
 
     waiting: deque[tuple[asyncio.Future[None], int, int]] = field(default_factory=deque)  # (mark, highest id, rows)
-    rows: int = 0
 
     def add(self, mark: asyncio.Future[None], highest_id: int, rows: int) -> None:
         self.waiting.append((mark, highest_id, rows))
-        self.rows += rows
+
+    def rows(self) -> int:
+        return sum(rows for _, _, rows in self.waiting)
 
     def after(self) -> int:
-        """Read above this id: every row up to it was published and is being marked (0: nothing is)."""
-        return max((highest for _, highest, _ in self.waiting), default=0)
+        """Read above this id: every row up to it was published and is being marked (0: nothing is). Each round
+        reads above the last, so the newest mark has the highest id."""
+        return self.waiting[-1][1] if self.waiting else 0
 
     def forget_done(self) -> None:
         while self.waiting and self.waiting[0][0].done():
@@ -111,9 +113,7 @@ class _Marks:
         self._pop()
 
     def _pop(self) -> None:
-        mark, _, rows = self.waiting.popleft()
-        self.rows -= rows
-        failure = mark.exception()
+        failure = self.waiting.popleft()[0].exception()
         if failure is not None:  # not marked: read and published again (JetStream drops the repeat by Msg-Id)
             log.warning("relay: marking sent rows failed: %s", type(failure).__name__)
 
@@ -131,7 +131,7 @@ async def relay_forever(
     while not stop.is_set():
         try:
             marks.forget_done()
-            while marks.rows >= MOST_UNMARKED:  # bounded: the writer catches up before more is published
+            while marks.rows() >= MOST_UNMARKED:  # bounded: the writer catches up before more is published
                 await marks.wait_oldest()
             rows = await _unsent_after(database, marks.after(), BATCH)
             if rows:
