@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-CONTENT_ID_MAX = 998  # an RFC 5322 line; longer Message-IDs are not stored (no dedup, no threading)
+CONTENT_ID_MAX = 998  # bytes: an RFC 5322 line; longer Message-IDs are not stored (no dedup, no threading)
 
 
 class Base(DeclarativeBase):
@@ -133,14 +133,16 @@ class Submission(Base):
     __tablename__ = "submissions"
     __table_args__ = (
         UniqueConstraint("channel", "native_id", name="uq_submission_native"),
-        Index("ix_submissions_channel_content", "channel", "content_id"),
+        # Unique: two route replicas routing the same content at once cannot both keep it (the second fails
+        # on the key and is retried, then found a duplicate). NULLs (no content id) never conflict.
+        Index("ix_submissions_channel_content", "channel", "content_id", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     native_id: Mapped[str] = mapped_column(String(512))
     # The channel's own identity of the content (email Message-ID): a second dedup key, and what a
-    # client's later mail refers to (threading). Not unique: an old row may predate it.
+    # client's later mail refers to (threading). Unique per channel (migration 0013).
     content_id: Mapped[str | None] = mapped_column(String(CONTENT_ID_MAX))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     routed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -176,14 +176,20 @@ def is_message_id(ref: str) -> bool:
 
 
 def message_ids(event: ComplaintEvent) -> list[str]:
-    return [ref for ref in event.thread_refs if is_message_id(ref) and len(ref) <= CONTENT_ID_MAX]
+    return [ref for ref in event.thread_refs if is_message_id(ref) and fits_content_column(ref)]
 
 
 def content_key(event: ComplaintEvent) -> ContentKey | None:
     """(channel, content id) when the event has one that fits the column (a longer one is not kept)."""
-    if event.content_id and len(event.content_id) <= CONTENT_ID_MAX:
+    if event.content_id and fits_content_column(event.content_id):
         return (event.channel.value, event.content_id)
     return None
+
+
+def fits_content_column(value: str) -> bool:
+    """At most CONTENT_ID_MAX bytes of UTF-8, not characters: a unique index entry must fit a PostgreSQL
+    b-tree page (2,704 bytes), and 998 four-byte characters (RFC 6532 allows them in a Message-ID) do not."""
+    return len(value) <= CONTENT_ID_MAX and len(value.encode("utf-8", "surrogatepass")) <= CONTENT_ID_MAX
 
 
 def load_known(session: Session, events: Sequence[ComplaintEvent]) -> Known:

@@ -67,7 +67,6 @@ from router.identity_claims import (
     code_in,
     new_claim,
 )
-from router.models import CONTENT_ID_MAX
 from router.numbering import TicketNumbers
 from router.outbox import (
     ATTACHMENTS_SUBJECT,
@@ -551,10 +550,10 @@ class RoutingBatch:
                 request = FetchRequest(submission_id=event.submission_id, ticket_number=ticket.number,
                                        channel=event.channel.value, attachments=event.remote_attachments)
                 self.rows.outbox.append((ticket, outbox_row(ATTACHMENTS_SUBJECT, request.model_dump_json(), self.now)))
-        content_id = event.content_id if event.content_id and len(event.content_id) <= CONTENT_ID_MAX else None
+        content = content_key(event)
         self.rows.submissions.append((ticket, {
             "id": str(event.submission_id), "channel": event.channel.value, "native_id": event.native_id,
-            "content_id": content_id,
+            "content_id": content[1] if content else None,
             "received_at": to_utc(event.received_at), "routed_at": self.now,
             "client_id": client.id if client else None, "event": event.model_dump_json(),
             "ticket_id": None,
