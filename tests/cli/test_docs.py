@@ -16,9 +16,11 @@ from typer.testing import CliRunner
 from channels.base import RawSubmission
 from normalizer.event import ComplaintEvent
 from router.contracts import FetchRequest, OutboundMessage, StaffNotice, TicketEvent
+from router.identity_claims import CODE_SUBJECT, IdentityCodeMail
 from workers.app.runtime import Database, Runtime, make_broker
 from workers.app.worker_set import CONSUMERS, stage_registrars
 from workers.bus.shunt import ShuntEnvelope
+from workers.bus.spec import subject_matches
 from workers.bus.streams import declare_streams
 from workers.cli import app
 from workers.cli import docs as docs_module
@@ -195,3 +197,31 @@ def test_generating_connects_to_nothing(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(Database, "from_settings", refuse)
     monkeypatch.setattr("workers.app.runtime.resolve_nats_url", refuse)
     assert set(docs_module.documents()) == set(FILES)
+
+
+def test_the_identity_code_subject_is_documented_with_its_own_contract(asyncapi: dict[str, Any]) -> None:
+    """outbound.identity_code is on the OUTBOUND stream but carries an IdentityCodeMail, not an OutboundMessage:
+    the document says so on its own channel and on the deliver worker's, which reads it through outbound.*."""
+    channels = asyncapi["channels"]
+    published = _payload_refs(asyncapi, "send")
+    by_address = {channels[name]["address"]: (name, ref) for name, ref in published.items()}
+    name, ref = by_address[CODE_SUBJECT]
+    assert ref == {"$ref": SCHEMAS + IdentityCodeMail.__name__}
+    assert "JetStream stream OUTBOUND" in channels[name]["description"]
+    schema, _ = _contract_schema(IdentityCodeMail)
+    assert asyncapi["components"]["schemas"][IdentityCodeMail.__name__] == schema
+    assert f"({CODE_SUBJECT}: one IdentityCodeMail)" in channels["deliver"]["description"]
+    assert "IdentityCodeMail" not in channels["route"]["description"]  # complaints.normalized does not match
+
+
+@pytest.mark.parametrize(("pattern", "subject", "matches"), [
+    ("outbound.*", "outbound.identity_code", True),
+    ("outbound.*", "outbound", False),
+    ("outbound.*", "outbound.a.b", False),
+    ("outbound.>", "outbound.a.b", True),
+    ("outbound.>", "outbound", False),
+    ("complaints.normalized", "complaints.normalized", True),
+    ("complaints.normalized", "complaints.other", False),
+])
+def test_subject_matching_follows_nats_wildcards(pattern: str, subject: str, matches: bool) -> None:
+    assert subject_matches(pattern, subject) is matches

@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 from channels.base import RawSubmission
 from normalizer.event import ComplaintEvent
 from router.contracts import FetchRequest, OutboundMessage, StaffNotice, TicketEvent
+from router.identity_claims import CODE_SUBJECT, IdentityCodeMail
 from workers.bus.shunt import ShuntEnvelope
 from workers.bus.streams import OUTBOX_WAKE_SUBJECT, Streams
 
@@ -57,8 +58,9 @@ PUBLISHED = (
     Published("complaints", ComplaintEvent,
               "Published by the normalize stage, one event per submission. Nats-Msg-Id: event:<event id>."),
     Published("outbound", OutboundMessage,
-              "`*` is the channel to answer on. Published by the relay from the outbox after the routing "
-              "transaction committed. Nats-Msg-Id: outbox:<outbox id> (also the `outbox_id` field)."),
+              "`*` is the channel to answer on (except `identity_code`, below). Published by the relay from the "
+              "outbox after the routing transaction committed. Nats-Msg-Id: outbox:<outbox id> (also the "
+              "`outbox_id` field)."),
     Published("tickets", TicketEvent,
               "`*` is the event type. For external ticket systems; published by the relay from the outbox. "
               "Nats-Msg-Id: outbox:<outbox id>."),
@@ -74,6 +76,13 @@ PUBLISHED = (
               "(Nats-Msg-Id: shunt:<origin stream>:<origin sequence>) and by a channel edge for input it cannot "
               "hand on (Nats-Msg-Id: shunt:<channel>:<native id>); `complaints shunt replay` puts the original "
               "bytes back on origin_subject."),
+)
+# A subject of a stream whose messages are not the stream's contract (found by the subscriber of its wildcard).
+CODE_DESCRIPTION = (
+    "JetStream stream OUTBOUND, but not an OutboundMessage: the router asks the deliver worker to mail a new "
+    "one-time code of an identity claim to the claimed client's registered email. The code is made and mailed by "
+    "the deliver worker (only its hash is stored), so it is not in the message. Published by the relay from the "
+    "outbox. Nats-Msg-Id: outbox:<outbox id> (also the `outbox_id` field)."
 )
 EmptyBody = Annotated[bytes, Field(max_length=0, title="EmptyBody")]
 WAKE_DESCRIPTION = (
@@ -96,8 +105,21 @@ def declare_publishers(broker: NatsBroker, streams: Streams) -> None:
             description=f"JetStream stream {stream.name} ({stream.config.description}). {item.publishers}",
             schema=item.model,
         )
+    broker.publisher(CODE_SUBJECT, title="OUTBOUND:identity_code:Publisher", description=CODE_DESCRIPTION,
+                     schema=IdentityCodeMail)
     broker.publisher(OUTBOX_WAKE_SUBJECT, title="outbox-wake:Publisher", description=WAKE_DESCRIPTION,
                      schema=EmptyBody)
+
+
+def subject_matches(pattern: str, subject: str) -> bool:
+    """NATS subject matching: `*` is one token, a final `>` one or more."""
+    wanted, tokens = pattern.split("."), subject.split(".")
+    for i, token in enumerate(wanted):
+        if token == ">":
+            return len(tokens) > i
+        if i >= len(tokens) or token not in ("*", tokens[i]):
+            return False
+    return len(tokens) == len(wanted)
 
 
 def asyncapi_document(broker: NatsBroker, streams: Streams) -> dict[str, Any]:
@@ -146,7 +168,11 @@ def _link_subscribers(document: dict[str, Any], streams: Streams) -> None:
             unused = message["payload"]
             message["payload"] = dict(contract[address])
             schemas.pop(_local(unused, "#/components/schemas/"), None)
+        exceptions = "".join(
+            f" ({subject}: one {_local(payload, '#/components/schemas/')})"
+            for subject, payload in sorted(contract.items())
+            if subject != address and subject_matches(address, subject))
         channel["description"] = (
             f"{channel.get('description') or name}. JetStream stream {stream_of[address]}, durable pull consumer "
-            f"{name}; each message is one {_local(contract[address], '#/components/schemas/')}."
+            f"{name}; each message is one {_local(contract[address], '#/components/schemas/')}{exceptions}."
         )
