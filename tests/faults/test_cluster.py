@@ -24,7 +24,7 @@ import yaml  # type: ignore[import-untyped]
 
 from tests.faults.support.gateway import running_gateway
 from tests.faults.support.nats import NatsCluster, NatsNode, cluster_from_compose
-from tests.faults.support.storm import StormDriver, StormReport, drain
+from tests.faults.support.storm import StormDriver, StormReport, assert_every_acknowledged_submission_settled, drain
 from tests.support.postgres import PostgresServer
 from tests.support.waiting import eventually
 from workers.app.worker_set import WORKER_NAMES
@@ -146,12 +146,4 @@ async def test_compose_shape_survives_a_nats_node_kill(tmp_path: Path, postgres_
     assert not crashed, f"processes not running at the end: {crashed}"
     assert leader.name not in leaders_after.values()
     assert not report.gave_up and len(report.accepted) == SUBMISSIONS
-    assert not outcome.lost, f"{len(outcome.lost)} acknowledged submissions lost, e.g. {outcome.lost[:5]}"
-    assert outcome.tickets + len(outcome.shunted) == SUBMISSIONS
-    # Exactly the unprocessable ones are in SHUNT, each with its reason; everything else is a ticket.
-    assert report.poison > 0 and len(outcome.shunted) == report.poison
-    assert all(reason.strip() for reason in outcome.shunted.values())
-    assert outcome.duplicate_tickets == 0 and outcome.merged == 0
-    assert sum(outcome.duplicate_replies.values()) == 0, f"duplicate replies: {dict(outcome.duplicate_replies)}"
-    assert sum(outcome.missing_replies.values()) == 0, f"missing replies: {dict(outcome.missing_replies)}"
-    assert outcome.pending_outbox == 0 and outcome.undelivered == 0
+    assert_every_acknowledged_submission_settled(outcome, report, SUBMISSIONS)

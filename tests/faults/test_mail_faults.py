@@ -16,7 +16,7 @@ import shutil
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,12 +25,11 @@ from sqlalchemy import select
 from router.models import Delivery, Submission, Ticket, TicketHistory
 from tests.channels.email.conftest import mail
 from tests.faults.outage_support import GatewayProcess, gateway_env, shunt_reader, start_gateway
-from tests.support.directory import IVANOV, SIDOROVA, SMIRNOV, seed_directory
+from tests.support.directory import IVANOV, SIDOROVA, SMIRNOV
 from tests.support.dovecot import DovecotServer, start_dovecot
 from tests.support.smtp import SmtpServer, smtp_server
 from tests.support.waiting import eventually
 from workers.app.runtime import Database
-from workers.app.settings import Settings
 
 pytestmark = [pytest.mark.faults, pytest.mark.imap]
 
@@ -49,16 +48,6 @@ def dovecot() -> Iterator[DovecotServer]:
 def smtp() -> Iterator[SmtpServer]:
     with smtp_server() as server:
         yield server
-
-
-@pytest.fixture
-async def database(data_dir: Path, nats_url: str) -> AsyncIterator[Database]:
-    db = Database.from_settings(Settings(data_dir=data_dir, NATS_URL=nats_url))
-    await db.migrate()
-    async with db.sessions() as session, session.begin():
-        await seed_directory(session)
-    yield db
-    await db.close()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import pytest
 
 from tests.faults.support.gateway import running_gateway
 from tests.faults.support.nats import NatsNode
-from tests.faults.support.storm import StormDriver, StormReport, drain
+from tests.faults.support.storm import StormDriver, StormReport, assert_every_acknowledged_submission_settled, drain
 from tests.support.waiting import eventually
 from workers.app.settings import Settings
 from workers.app.worker_set import process_groups
@@ -96,12 +96,4 @@ async def test_nats_killed_and_restarted_mid_storm(tmp_path: Path) -> None:
     # The restarted server has everything the killed one acknowledged: its store survived the SIGKILL.
     # (The unprocessable VK events never reach INTAKE: the webhook records them in SHUNT.)
     assert intake_first == 1 and intake_messages >= SUBMISSIONS - report.poison, (intake_first, intake_messages)
-    assert not outcome.lost, f"{len(outcome.lost)} acknowledged submissions lost, e.g. {outcome.lost[:5]}"
-    assert outcome.tickets + len(outcome.shunted) == SUBMISSIONS
-    # Exactly the unprocessable ones are in SHUNT, each with its reason; everything else is a ticket.
-    assert report.poison > 0 and len(outcome.shunted) == report.poison
-    assert all(reason.strip() for reason in outcome.shunted.values())
-    assert outcome.duplicate_tickets == 0 and outcome.merged == 0
-    assert sum(outcome.duplicate_replies.values()) == 0, f"duplicate replies: {dict(outcome.duplicate_replies)}"
-    assert sum(outcome.missing_replies.values()) == 0, f"missing replies: {dict(outcome.missing_replies)}"
-    assert outcome.pending_outbox == 0 and outcome.undelivered == 0
+    assert_every_acknowledged_submission_settled(outcome, report, SUBMISSIONS)

@@ -29,13 +29,11 @@ from tests.channels.ok.conftest import payload as ok_payload
 from tests.channels.telegram.conftest import load as tg_load
 from tests.channels.vk.conftest import GROUP_ID, lp_event
 from tests.faults.outage_support import Fault, FaultProxy, GatewayProcess, gateway_env, shunt_reader, start_gateway
-from tests.support.directory import seed_directory
 from tests.support.fake_ok import fake_ok
 from tests.support.fake_telegram import fake_telegram
 from tests.support.fake_vk import FakeVk
 from tests.support.waiting import eventually
 from workers.app.runtime import Database
-from workers.app.settings import Settings
 
 pytestmark = pytest.mark.faults
 
@@ -44,16 +42,6 @@ MAX_DELIVER = 8
 CLIENT_TIMEOUT = 2.0  # the senders' and pollers' request timeout
 HOLD = 6.0  # a held request answers after this long: past every client timeout
 TG_TOKEN = "123456:test-token_ABC"
-
-
-@pytest.fixture
-async def database(data_dir: Path, nats_url: str) -> AsyncIterator[Database]:
-    db = Database.from_settings(Settings(data_dir=data_dir, NATS_URL=nats_url))
-    await db.migrate()
-    async with db.sessions() as session, session.begin():
-        await seed_directory(session)
-    yield db
-    await db.close()
 
 
 @pytest.fixture

@@ -257,6 +257,20 @@ class Outcome:
                 f"outbox pending {self.pending_outbox}, undelivered {self.undelivered}")
 
 
+def assert_every_acknowledged_submission_settled(outcome: Outcome, report: StormReport, submissions: int) -> None:
+    """After a storm with a fault: nothing acknowledged lost, exactly the unprocessable ones in SHUNT with their
+    reasons, every other one a ticket of its own, every reply out exactly once."""
+    assert not outcome.lost, f"{len(outcome.lost)} acknowledged submissions lost, e.g. {outcome.lost[:5]}"
+    assert outcome.tickets + len(outcome.shunted) == submissions
+    # Exactly the unprocessable ones are in SHUNT, each with its reason; everything else is a ticket.
+    assert report.poison > 0 and len(outcome.shunted) == report.poison
+    assert all(reason.strip() for reason in outcome.shunted.values())
+    assert outcome.duplicate_tickets == 0 and outcome.merged == 0
+    assert sum(outcome.duplicate_replies.values()) == 0, f"duplicate replies: {dict(outcome.duplicate_replies)}"
+    assert sum(outcome.missing_replies.values()) == 0, f"missing replies: {dict(outcome.missing_replies)}"
+    assert outcome.pending_outbox == 0 and outcome.undelivered == 0
+
+
 def _submission_of(envelope: ShuntEnvelope, body: Any) -> str | None:
     """The submission a SHUNT record stands for: by the native id a channel recorded at its edge, else by the
     RawSubmission (submission_id) or ComplaintEvent (channel and native_id) it holds."""
