@@ -7,7 +7,11 @@ takes them (256 in flight), and waits until every one is routed and every reply 
 time, throughput, peak RSS of every process, and the counts that must be zero: submissions lost (no ticket
 and not in SHUNT), tickets without their own submission or a second ticket for one, duplicate replies.
 
-    uv run python bench/storm.py [-n 100000] [--postgres] [--replicas 2]
+    uv run python bench/storm.py [-n 100000] [--postgres] [--replicas 2] [--telegram-every 3]
+
+--telegram-every K makes every K-th submission a Telegram message (an update as the webhook takes it) from a
+chat of its own: the deliver worker then answers on Telegram, through a local fake Bot API server in this
+process, so the route process also carries the Telegram sender (aiogram) and its replies are counted at the fake.
 """
 
 from __future__ import annotations
@@ -18,22 +22,31 @@ import benchpath  # noqa: F401 - first: fixes sys.path before the stdlib `email`
 
 import argparse
 import asyncio
+import json
 import os
 import tempfile
 import time
+from collections import Counter
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import nats
 from measure import StolenTime, cpu_seconds, peak_rss_mb, start_workers, wait_for_consumers
 from pipeline import expected_acks, prepare, publish_all, synthetic
 from sqlalchemy import func, select
 
+from channels.base import Channel, RawSubmission
+from channels.telegram.parse import raw_submission as telegram_submission
 from router.models import Delivery, Outbox, Submission, Ticket
 from router.timeutil import aware
+from tests.support.fake_telegram import FakeTelegram, fake_telegram
 from workers.app.runtime import Database
 from workers.app.worker_set import CONSUMERS, process_groups
+
+TG_TOKEN = "123456:storm-bench_token"
 
 
 @dataclass
@@ -100,14 +113,59 @@ async def drained(database: Database, n: int, replies: int, url: str, within: fl
     return now, max(ends) if ends else time.time()
 
 
+def telegram_message(i: int, size: int, now: datetime) -> RawSubmission:
+    """The i-th submission as a Telegram private message from a chat of its own (an unknown account: the answer
+    asks for the contract number)."""
+    text = synthetic(i, size, now).payload.get("text", "")
+    update = {"update_id": 500000 + i,
+              "message": {"message_id": i, "date": int(now.timestamp()), "text": text,
+                          "from": {"id": 900000 + i, "is_bot": False, "first_name": "Клиент", "language_code": "ru"},
+                          "chat": {"id": 900000 + i, "type": "private", "first_name": "Клиент"}}}
+    return telegram_submission(int(TG_TOKEN.split(":")[0]), update, now)
+
+
+def storm_submissions(n: int, size: int, now: datetime, telegram_every: int) -> list[RawSubmission]:
+    return [telegram_message(i, size, now) if telegram_every and i % telegram_every == 0 else synthetic(i, size, now)
+            for i in range(n)]
+
+
 async def run_storm(n: int, data_dir: Path, database_url: str | None = None, replicas: int = 1,
-                    size: int = 1024) -> dict[str, float]:
+                    size: int = 1024, telegram_every: int = 0) -> dict[str, float]:
+    async with AsyncExitStack() as stack:
+        telegram = await stack.enter_async_context(fake_telegram(TG_TOKEN)) if telegram_every else None
+        result = await _run_storm(n, data_dir, database_url, replicas, size, telegram_every, telegram)
+        if telegram is not None:
+            sent = _telegram_replies(telegram)
+            result["telegram_replies"] = sum(sent.values())
+            result["telegram_duplicate_replies"] = sum(count - 1 for count in sent.values())
+        return result
+
+
+def _telegram_replies(telegram: FakeTelegram) -> Counter[Any]:
+    return Counter(call.params.get("chat_id") for call in telegram.calls if call.method == "sendMessage")
+
+
+async def _telegram_delivered(telegram: FakeTelegram, expected: int, within: float) -> float:
+    """Until the fake has `expected` replies (the relay publishing them is not the end: the deliver worker still
+    sends them); the moment it saw that many, to within the 0.2 s poll."""
+    deadline = time.monotonic() + within
+    while True:
+        if sum(_telegram_replies(telegram).values()) >= expected or time.monotonic() > deadline:
+            return time.time()
+        await asyncio.sleep(0.2)
+
+
+async def _run_storm(n: int, data_dir: Path, database_url: str | None, replicas: int, size: int,
+                     telegram_every: int, telegram: FakeTelegram | None) -> dict[str, float]:
     server, url, settings, database, env = await prepare(data_dir, database_url)
+    if telegram is not None:
+        env["COMPLAINTS_TELEGRAM"] = json.dumps({"token": TG_TOKEN, "mode": "webhook", "api_base": telegram.base_url,
+                                                   "webhook_secret": "storm-bench-secret"})
     groups = process_groups(settings) * replicas
     workers = start_workers(groups, env)
     try:
         now = datetime.now(UTC)
-        submissions = [synthetic(i, size, now) for i in range(n)]
+        submissions = storm_submissions(n, size, now, telegram_every)
         await wait_for_consumers(url, {spec.durable: spec.stream for spec in CONSUMERS.values()})
         names = {f"{'+'.join(group)}#{k // len(process_groups(settings)) + 1}": p.pid
                  for k, (group, p) in enumerate(zip(groups, workers, strict=True))}
@@ -120,6 +178,9 @@ async def run_storm(n: int, data_dir: Path, database_url: str | None = None, rep
         await publish_all(url, submissions)
         published = time.time()
         result, ended = await drained(database, n, expected_acks(submissions), url, within=max(600.0, n / 20))
+        if telegram is not None:
+            chats = sum(1 for s in submissions if s.channel == Channel.TELEGRAM)
+            ended = max(ended, await _telegram_delivered(telegram, chats, within=max(120.0, n / 100)))
         # CPU until the poll saw the end (a second or so past it): what each process spent on the storm.
         cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in names.items()}
         steal = stolen.share()
@@ -149,6 +210,9 @@ def report(result: dict[str, float], label: str) -> None:
     print(f"  lost {result['lost']:.0f}, in SHUNT {result['shunted']:.0f}, duplicate tickets "
           f"{result['duplicate_tickets']:.0f}, duplicate replies {result['duplicate_replies']:.0f} "
           f"({result['tickets']:.0f} tickets)")
+    if "telegram_replies" in result:
+        print(f"  at the fake Telegram Bot API: {result['telegram_replies']:.0f} replies, "
+              f"{result['telegram_duplicate_replies']:.0f} to a chat that had one already")
     rss = "  ".join(f"{k[4:]} {v:.0f} MB" for k, v in result.items() if k.startswith("rss_"))
     print(f"  peak RSS: {rss}")
     cpu = "  ".join(f"{k[4:]} {v:.2f}" for k, v in result.items() if k.startswith("cpu_"))
@@ -161,6 +225,8 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=100_000, help="submissions (default 100000)")
     parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL instead of SQLite")
     parser.add_argument("--replicas", type=int, default=1, help="processes of each worker group (default 1)")
+    parser.add_argument("--telegram-every", type=int, default=0, metavar="K",
+                        help="every K-th submission a Telegram message, answered through a fake Bot API")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-storm-") as tmp:
         if args.postgres:
@@ -168,12 +234,13 @@ def main() -> None:
 
             pg = start_postgres()
             try:
-                result = asyncio.run(run_storm(args.n, Path(tmp), pg.create_database("storm"), args.replicas))
+                result = asyncio.run(run_storm(args.n, Path(tmp), pg.create_database("storm"), args.replicas,
+                                               telegram_every=args.telegram_every))
             finally:
                 pg.stop()
             report(result, f"PostgreSQL, {args.replicas} replica(s) of each worker")
         else:
-            result = asyncio.run(run_storm(args.n, Path(tmp), None, args.replicas))
+            result = asyncio.run(run_storm(args.n, Path(tmp), None, args.replicas, telegram_every=args.telegram_every))
             report(result, f"SQLite, {args.replicas} replica(s)")
 
 
