@@ -14,7 +14,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from channels.base import BadSubmission
 from channels.blobs import MemoryBlobStore
-from channels.scan.submission import scan_submission
 from normalizer.config import NormalizerConfig
 from normalizer.pipeline import normalize
 from router.scan_match import candidate_rows, decide, rank_candidates
@@ -30,6 +29,9 @@ def normalize_scan(file: Path, settings: Settings) -> dict[str, Any]:
 
 
 async def _normalize_scan(data: bytes, filename: str, received_at: datetime, settings: Settings) -> dict[str, Any]:
+    # Imported here: Pillow, pypdfium2 and pytesseract cost every process that imports the CLI (the workers too).
+    from channels.scan.submission import scan_submission
+
     blobs = MemoryBlobStore()  # the original and the page images stay in memory
     raw = await scan_submission(blobs, data, source="upload", filename=filename, received_at=received_at,
                                 config=settings.scan)

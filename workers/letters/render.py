@@ -11,7 +11,6 @@ import io
 from dataclasses import dataclass
 from datetime import date as Date
 from functools import cache
-from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -27,14 +26,8 @@ from reportlab.platypus import HRFlowable, KeepTogether, Paragraph, SimpleDocTem
 from reportlab.platypus.flowables import Flowable
 
 from workers.letters.config import LetterheadConfig
+from workers.letters.fonts import FONT, FONT_BOLD, FONT_FILES, font_file
 
-FONT = "DejaVuSans"
-FONT_BOLD = "DejaVuSans-Bold"
-FONT_DIRS = (
-    Path("/usr/share/fonts/truetype/dejavu"),  # Debian/Ubuntu: fonts-dejavu-core
-    Path("/usr/share/fonts/dejavu"),  # Fedora, Alpine
-    Path("/usr/share/fonts/TTF"),  # Arch
-)
 GREETINGS = ("Здравствуйте", "Уважаем", "Добрый день")
 CLOSING = "С уважением"
 MARGIN_LEFT = 25 * mm  # ГОСТ Р 7.0.97: 20 mm at least on the left, 10 mm on the right
@@ -42,22 +35,11 @@ MARGIN_RIGHT = 15 * mm
 PARAGRAPH_INDENT = 12.5 * mm
 
 
-class FontsMissing(RuntimeError):
-    """The DejaVu fonts are not installed (Debian: apt-get install fonts-dejavu-core)."""
-
-
-def _font_file(name: str) -> Path:
-    for folder in FONT_DIRS:
-        if (folder / name).is_file():
-            return folder / name
-    raise FontsMissing(f"{name} not found in {', '.join(map(str, FONT_DIRS))}: install fonts-dejavu-core")
-
-
 @cache
 def _load_fonts() -> None:
-    """Once per process: the regular and bold DejaVu Sans files."""
-    pdfmetrics.registerFont(TTFont(FONT, str(_font_file("DejaVuSans.ttf"))))
-    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(_font_file("DejaVuSans-Bold.ttf"))))
+    """Once per process: the regular and bold DejaVu Sans files (FontsMissing without them)."""
+    for face, file in FONT_FILES.items():
+        pdfmetrics.registerFont(TTFont(face, str(font_file(file))))
 
 
 def register_fonts() -> None:

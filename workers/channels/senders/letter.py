@@ -19,7 +19,6 @@ from router.texts import Signer
 from router.timeutil import utcnow
 from workers.channels.senders.base import DeliveryResult, Reply
 from workers.letters.config import LetterheadConfig
-from workers.letters.render import render_letter_pages
 
 CHANNEL = "letter"
 QUEUED = "письмо поставлено в очередь почтового отделения"
@@ -83,6 +82,9 @@ class LetterSender:
                 continue  # already rendered and queued (a redelivered reply): one letter per reply
             queued.add(reply.message.outbox_id)
             signer = signers.get(reply.ticket_id)
+            # Imported here: reportlab costs ~8 MB of RSS in every worker process, and few ever render a letter.
+            from workers.letters.render import render_letter_pages
+
             letter = render_letter_pages(
                 self.letterhead, client_name=addressee.name, client_address=address,
                 ticket_number=reply.message.ticket_number, outgoing_number=outgoing_number(reply.message.outbox_id),

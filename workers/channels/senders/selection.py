@@ -17,7 +17,7 @@ from workers.channels.senders.callback import CallbackSender
 from workers.channels.senders.letter import LetterSender
 from workers.channels.senders.web_status import WebStatusSender
 from workers.letters.config import LetterheadConfig
-from workers.letters.render import FontsMissing, register_fonts
+from workers.letters.fonts import FontsMissing, check_fonts
 
 log = logging.getLogger("complaints.deliver")
 
@@ -74,7 +74,7 @@ class Senders:
 def _letter_sender(settings: Settings) -> LetterSender | None:
     """Letters need the DejaVu fonts (Cyrillic, embedded): without them post and fax fall back to call-backs."""
     try:
-        register_fonts()
+        check_fonts()  # the renderer (reportlab) is imported only by the first letter
     except FontsMissing as exc:
         log.error("letters by post are off, post and fax replies become call-backs: %s", exc)
         return None
