@@ -27,9 +27,11 @@ import os
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -40,13 +42,17 @@ from sqlalchemy import func, select
 
 from channels.base import Channel, RawSubmission
 from channels.telegram.parse import raw_submission as telegram_submission
+from channels.vk.parse import parse_event as parse_vk_event
 from router.models import Delivery, Outbox, Submission, Ticket
 from router.timeutil import aware
 from tests.support.fake_telegram import FakeTelegram, fake_telegram
+from tests.support.fake_vk import FakeVk
 from workers.app.runtime import Database
 from workers.app.worker_set import CONSUMERS, process_groups
 
 TG_TOKEN = "123456:storm-bench_token"
+VK_GROUP = 777
+VK_USERS = 600_000  # user ids of the VK senders: VK_USERS + i
 
 
 @dataclass
@@ -124,20 +130,46 @@ def telegram_message(i: int, size: int, now: datetime) -> RawSubmission:
     return telegram_submission(int(TG_TOKEN.split(":")[0]), update, now)
 
 
-def storm_submissions(n: int, size: int, now: datetime, telegram_every: int) -> list[RawSubmission]:
-    return [telegram_message(i, size, now) if telegram_every and i % telegram_every == 0 else synthetic(i, size, now)
-            for i in range(n)]
+def vk_message(i: int, size: int, now: datetime) -> RawSubmission:
+    """The i-th submission as a VK community message (message_new) from a user of its own."""
+    text = synthetic(i, size, now).payload.get("text", "")
+    user = VK_USERS + i
+    event = {"group_id": VK_GROUP, "type": "message_new", "event_id": f"{i:040x}", "v": "5.199",
+             "object": {"message": {"date": int(now.timestamp()), "from_id": user, "id": i, "out": 0,
+                                    "attachments": [], "conversation_message_id": i, "fwd_messages": [],
+                                    "important": False, "is_hidden": False, "peer_id": user, "random_id": 0,
+                                    "text": text}}}
+    raw = parse_vk_event(event, VK_GROUP, now).raw
+    assert raw is not None
+    return raw
+
+
+def storm_submissions(n: int, size: int, now: datetime, telegram_every: int, vk_every: int = 0) -> list[RawSubmission]:
+    """Web and phone; every `telegram_every`-th a Telegram message; every `vk_every`-th, one further on, a VK one."""
+    def submission(i: int) -> RawSubmission:
+        if telegram_every and i % telegram_every == 0:
+            return telegram_message(i, size, now)
+        if vk_every and i % vk_every == 1 % vk_every:
+            return vk_message(i, size, now)
+        return synthetic(i, size, now)
+
+    return [submission(i) for i in range(n)]
 
 
 async def run_storm(n: int, data_dir: Path, database_url: str | None = None, replicas: int = 1,
-                    size: int = 1024, telegram_every: int = 0) -> dict[str, float]:
+                    size: int = 1024, telegram_every: int = 0, vk_every: int = 0) -> dict[str, float]:
     async with AsyncExitStack() as stack:
         telegram = await stack.enter_async_context(fake_telegram(TG_TOKEN)) if telegram_every else None
-        result = await _run_storm(n, data_dir, database_url, replicas, size, telegram_every, telegram)
-        if telegram is not None:
-            sent = _telegram_replies(telegram)
-            result["telegram_replies"] = sum(sent.values())
-            result["telegram_duplicate_replies"] = sum(count - 1 for count in sent.values())
+        vk = None
+        if vk_every:
+            vk = await FakeVk(VK_GROUP, allowed_users={VK_USERS + i for i in range(n)}).start()
+            stack.push_async_callback(vk.stop)
+        result = await _run_storm(n, data_dir, database_url, replicas, size, telegram_every, vk_every, telegram, vk)
+        for name, sent in (("telegram", _telegram_replies(telegram) if telegram else None),
+                           ("vk", _vk_replies(vk) if vk else None)):
+            if sent is not None:
+                result[f"{name}_replies"] = sum(sent.values())
+                result[f"{name}_duplicate_replies"] = sum(count - 1 for count in sent.values())
         return result
 
 
@@ -145,27 +177,36 @@ def _telegram_replies(telegram: FakeTelegram) -> Counter[Any]:
     return Counter(call.params.get("chat_id") for call in telegram.calls if call.method == "sendMessage")
 
 
-async def _telegram_delivered(telegram: FakeTelegram, expected: int, within: float) -> float:
-    """Until the fake has `expected` replies (the relay publishing them is not the end: the deliver worker still
-    sends them); the moment it saw that many, to within the 0.2 s poll."""
+def _vk_replies(vk: FakeVk) -> Counter[Any]:
+    return Counter(message.get("peer_id") for message in vk.messages)
+
+
+async def _delivered(replies: Callable[[], Counter[Any]], expected: int, within: float) -> float:
+    """Until a fake platform has `expected` replies (the relay publishing them is not the end: the deliver
+    worker still sends them); the moment it saw that many, to within the 0.2 s poll."""
     deadline = time.monotonic() + within
     while True:
-        if sum(_telegram_replies(telegram).values()) >= expected or time.monotonic() > deadline:
+        if sum(replies().values()) >= expected or time.monotonic() > deadline:
             return time.time()
         await asyncio.sleep(0.2)
 
 
 async def _run_storm(n: int, data_dir: Path, database_url: str | None, replicas: int, size: int,
-                     telegram_every: int, telegram: FakeTelegram | None) -> dict[str, float]:
+                     telegram_every: int, vk_every: int, telegram: FakeTelegram | None,
+                     vk: FakeVk | None) -> dict[str, float]:
     server, url, settings, database, env = await prepare(data_dir, database_url)
     if telegram is not None:
         env["COMPLAINTS_TELEGRAM"] = json.dumps({"token": TG_TOKEN, "mode": "webhook", "api_base": telegram.base_url,
                                                    "webhook_secret": "storm-bench-secret"})
+    if vk is not None:
+        env["COMPLAINTS_VK"] = json.dumps({"group_id": VK_GROUP, "token": vk.token, "mode": "callback",
+                                           "api_base": vk.api_base, "secret": "storm-bench-secret",
+                                           "confirmation": "storm"})
     groups = process_groups(settings) * replicas
     workers = start_workers(groups, env)
     try:
         now = datetime.now(UTC)
-        submissions = storm_submissions(n, size, now, telegram_every)
+        submissions = storm_submissions(n, size, now, telegram_every, vk_every)
         await wait_for_consumers(url, {spec.durable: spec.stream for spec in CONSUMERS.values()})
         names = {f"{'+'.join(group)}#{k // len(process_groups(settings)) + 1}": p.pid
                  for k, (group, p) in enumerate(zip(groups, workers, strict=True))}
@@ -178,9 +219,14 @@ async def _run_storm(n: int, data_dir: Path, database_url: str | None, replicas:
         await publish_all(url, submissions)
         published = time.time()
         result, ended = await drained(database, n, expected_acks(submissions), url, within=max(600.0, n / 20))
+        waits: list[tuple[Channel, Callable[[], Counter[Any]]]] = []
         if telegram is not None:
-            chats = sum(1 for s in submissions if s.channel == Channel.TELEGRAM)
-            ended = max(ended, await _telegram_delivered(telegram, chats, within=max(120.0, n / 100)))
+            waits.append((Channel.TELEGRAM, partial(_telegram_replies, telegram)))
+        if vk is not None:
+            waits.append((Channel.VK, partial(_vk_replies, vk)))
+        for channel, replies in waits:
+            chats = sum(1 for s in submissions if s.channel == channel)
+            ended = max(ended, await _delivered(replies, chats, within=max(120.0, n / 100)))
         # CPU until the poll saw the end (a second or so past it): what each process spent on the storm.
         cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in names.items()}
         steal = stolen.share()
@@ -210,9 +256,10 @@ def report(result: dict[str, float], label: str) -> None:
     print(f"  lost {result['lost']:.0f}, in SHUNT {result['shunted']:.0f}, duplicate tickets "
           f"{result['duplicate_tickets']:.0f}, duplicate replies {result['duplicate_replies']:.0f} "
           f"({result['tickets']:.0f} tickets)")
-    if "telegram_replies" in result:
-        print(f"  at the fake Telegram Bot API: {result['telegram_replies']:.0f} replies, "
-              f"{result['telegram_duplicate_replies']:.0f} to a chat that had one already")
+    for name, fake in (("telegram", "Telegram Bot API"), ("vk", "VK API")):
+        if f"{name}_replies" in result:
+            print(f"  at the fake {fake}: {result[f'{name}_replies']:.0f} replies, "
+                  f"{result[f'{name}_duplicate_replies']:.0f} to a chat that had one already")
     rss = "  ".join(f"{k[4:]} {v:.0f} MB" for k, v in result.items() if k.startswith("rss_"))
     print(f"  peak RSS: {rss}")
     cpu = "  ".join(f"{k[4:]} {v:.2f}" for k, v in result.items() if k.startswith("cpu_"))
@@ -227,6 +274,9 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, default=1, help="processes of each worker group (default 1)")
     parser.add_argument("--telegram-every", type=int, default=0, metavar="K",
                         help="every K-th submission a Telegram message, answered through a fake Bot API")
+    parser.add_argument("--vk-every", type=int, default=0, metavar="K",
+                        help="every K-th submission (the one after a Telegram one) a VK message, answered through a "
+                             "fake VK API")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-storm-") as tmp:
         if args.postgres:
@@ -235,12 +285,14 @@ def main() -> None:
             pg = start_postgres()
             try:
                 result = asyncio.run(run_storm(args.n, Path(tmp), pg.create_database("storm"), args.replicas,
-                                               telegram_every=args.telegram_every))
+                                               telegram_every=args.telegram_every,
+                                               vk_every=args.vk_every))
             finally:
                 pg.stop()
             report(result, f"PostgreSQL, {args.replicas} replica(s) of each worker")
         else:
-            result = asyncio.run(run_storm(args.n, Path(tmp), None, args.replicas, telegram_every=args.telegram_every))
+            result = asyncio.run(run_storm(args.n, Path(tmp), None, args.replicas, telegram_every=args.telegram_every,
+                                           vk_every=args.vk_every))
             report(result, f"SQLite, {args.replicas} replica(s)")
 
 
