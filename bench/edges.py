@@ -36,6 +36,7 @@ from pathlib import Path
 import aiohttp
 import httpx
 from measure import StolenTime, cpu_seconds, pct, peak_rss_mb
+from platform_payloads import telegram_private_message, vk_message_new
 from sqlalchemy import select
 
 from router.models import Submission
@@ -91,18 +92,9 @@ def request_for(i: int, edges: tuple[str, ...] = EDGES) -> tuple[str, str, dict[
                                           "Content-Type": "application/json"}, json.dumps(body).encode()
     now = int(time.time())
     if edge == "vk":
-        event = {"group_id": VK_GROUP, "type": "message_new", "event_id": f"{i:040x}", "v": "5.199",
-                 "object": {"message": {"date": now, "from_id": 600000 + i, "id": i, "out": 0, "attachments": [],
-                                        "conversation_message_id": i, "fwd_messages": [], "important": False,
-                                        "is_hidden": False, "peer_id": 600000 + i, "random_id": 0, "text": text},
-                            "client_info": {"button_actions": ["text"], "keyboard": True, "inline_keyboard": True,
-                                            "carousel": True, "lang_id": 0}},
-                 "secret": VK_SECRET}
+        event = {**vk_message_new(VK_GROUP, f"{i:040x}", 600000 + i, i, text, now), "secret": VK_SECRET}
         return edge, "/channels/vk/callback", {"Content-Type": "application/json"}, json.dumps(event).encode()
-    update = {"update_id": 100000 + i,
-              "message": {"message_id": i, "date": now, "text": text,
-                          "from": {"id": 700000 + i, "is_bot": False, "first_name": "Клиент", "language_code": "ru"},
-                          "chat": {"id": 700000 + i, "type": "private", "first_name": "Клиент"}}}
+    update = telegram_private_message(100000 + i, 700000 + i, i, text, now)
     return edge, "/channels/telegram/webhook", {"Content-Type": "application/json",
                                                 "X-Telegram-Bot-Api-Secret-Token": TG_SECRET}, \
         json.dumps(update).encode()

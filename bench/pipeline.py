@@ -46,8 +46,12 @@ CHUNK = 64  # publications that wait once for their PubAcks
 FILLER = "Прошу разобраться: интернет пропадает каждый вечер, скорость ниже тарифной. "
 
 
+def complaint_text(i: int, size: int) -> str:
+    return (f"Обращение {i}. " + FILLER * (size // len(FILLER.encode()) + 1))[: size // 2]  # Cyrillic: 2 B/char
+
+
 def synthetic(i: int, size: int, now: datetime) -> RawSubmission:
-    text = (f"Обращение {i}. " + FILLER * (size // len(FILLER.encode()) + 1))[: size // 2]  # Cyrillic: 2 B/char
+    text = complaint_text(i, size)
     if i % 2:
         return parse_feedback({"text": text, "email": f"client{i}@example.ru"},
                                            idempotency_key=f"bench-{i}", api_client="bench", received_at=now)

@@ -37,7 +37,8 @@ from typing import Any
 
 import nats
 from measure import StolenTime, cpu_seconds, peak_rss_mb, start_workers, wait_for_consumers
-from pipeline import expected_acks, prepare, publish_all, synthetic
+from pipeline import complaint_text, expected_acks, prepare, publish_all, synthetic
+from platform_payloads import telegram_private_message, vk_message_new
 from sqlalchemy import func, select
 
 from channels.base import Channel, RawSubmission
@@ -122,23 +123,13 @@ async def drained(database: Database, n: int, replies: int, url: str, within: fl
 def telegram_message(i: int, size: int, now: datetime) -> RawSubmission:
     """The i-th submission as a Telegram private message from a chat of its own (an unknown account: the answer
     asks for the contract number)."""
-    text = synthetic(i, size, now).payload.get("text", "")
-    update = {"update_id": 500000 + i,
-              "message": {"message_id": i, "date": int(now.timestamp()), "text": text,
-                          "from": {"id": 900000 + i, "is_bot": False, "first_name": "Клиент", "language_code": "ru"},
-                          "chat": {"id": 900000 + i, "type": "private", "first_name": "Клиент"}}}
+    update = telegram_private_message(500000 + i, 900000 + i, i, complaint_text(i, size), int(now.timestamp()))
     return telegram_submission(int(TG_TOKEN.split(":")[0]), update, now)
 
 
 def vk_message(i: int, size: int, now: datetime) -> RawSubmission:
     """The i-th submission as a VK community message (message_new) from a user of its own."""
-    text = synthetic(i, size, now).payload.get("text", "")
-    user = VK_USERS + i
-    event = {"group_id": VK_GROUP, "type": "message_new", "event_id": f"{i:040x}", "v": "5.199",
-             "object": {"message": {"date": int(now.timestamp()), "from_id": user, "id": i, "out": 0,
-                                    "attachments": [], "conversation_message_id": i, "fwd_messages": [],
-                                    "important": False, "is_hidden": False, "peer_id": user, "random_id": 0,
-                                    "text": text}}}
+    event = vk_message_new(VK_GROUP, f"{i:040x}", VK_USERS + i, i, complaint_text(i, size), int(now.timestamp()))
     raw = parse_vk_event(event, VK_GROUP, now).raw
     assert raw is not None
     return raw
@@ -156,20 +147,37 @@ def storm_submissions(n: int, size: int, now: datetime, telegram_every: int, vk_
     return [submission(i) for i in range(n)]
 
 
+@dataclass
+class FakePlatform:
+    """A chat platform the storm answers on, served by a fake in this process."""
+
+    name: str
+    channel: Channel
+    setting: tuple[str, str]  # the environment variable that points the workers at it, and its JSON
+    replies: Callable[[], Counter[Any]]  # replies the fake took, by chat
+
+
 async def run_storm(n: int, data_dir: Path, database_url: str | None = None, replicas: int = 1,
                     size: int = 1024, telegram_every: int = 0, vk_every: int = 0) -> dict[str, float]:
     async with AsyncExitStack() as stack:
-        telegram = await stack.enter_async_context(fake_telegram(TG_TOKEN)) if telegram_every else None
-        vk = None
+        platforms: list[FakePlatform] = []
+        if telegram_every:
+            telegram = await stack.enter_async_context(fake_telegram(TG_TOKEN))
+            platforms.append(FakePlatform("telegram", Channel.TELEGRAM, ("COMPLAINTS_TELEGRAM", json.dumps(
+                {"token": TG_TOKEN, "mode": "webhook", "api_base": telegram.base_url,
+                 "webhook_secret": "storm-bench-secret"})), partial(_telegram_replies, telegram)))
         if vk_every:
             vk = await FakeVk(VK_GROUP, allowed_users={VK_USERS + i for i in range(n)}).start()
             stack.push_async_callback(vk.stop)
-        result = await _run_storm(n, data_dir, database_url, replicas, size, telegram_every, vk_every, telegram, vk)
-        for name, sent in (("telegram", _telegram_replies(telegram) if telegram else None),
-                           ("vk", _vk_replies(vk) if vk else None)):
-            if sent is not None:
-                result[f"{name}_replies"] = sum(sent.values())
-                result[f"{name}_duplicate_replies"] = sum(count - 1 for count in sent.values())
+            platforms.append(FakePlatform("vk", Channel.VK, ("COMPLAINTS_VK", json.dumps(
+                {"group_id": VK_GROUP, "token": vk.token, "mode": "callback", "api_base": vk.api_base,
+                 "secret": "storm-bench-secret", "confirmation": "storm"})), partial(_vk_replies, vk)))
+        submissions = storm_submissions(n, size, datetime.now(UTC), telegram_every, vk_every)
+        result = await _run_storm(submissions, data_dir, database_url, replicas, platforms)
+        for platform in platforms:
+            sent = platform.replies()
+            result[f"{platform.name}_replies"] = sum(sent.values())
+            result[f"{platform.name}_duplicate_replies"] = sum(count - 1 for count in sent.values())
         return result
 
 
@@ -191,22 +199,14 @@ async def _delivered(replies: Callable[[], Counter[Any]], expected: int, within:
         await asyncio.sleep(0.2)
 
 
-async def _run_storm(n: int, data_dir: Path, database_url: str | None, replicas: int, size: int,
-                     telegram_every: int, vk_every: int, telegram: FakeTelegram | None,
-                     vk: FakeVk | None) -> dict[str, float]:
+async def _run_storm(submissions: list[RawSubmission], data_dir: Path, database_url: str | None, replicas: int,
+                     platforms: list[FakePlatform]) -> dict[str, float]:
+    n = len(submissions)
     server, url, settings, database, env = await prepare(data_dir, database_url)
-    if telegram is not None:
-        env["COMPLAINTS_TELEGRAM"] = json.dumps({"token": TG_TOKEN, "mode": "webhook", "api_base": telegram.base_url,
-                                                   "webhook_secret": "storm-bench-secret"})
-    if vk is not None:
-        env["COMPLAINTS_VK"] = json.dumps({"group_id": VK_GROUP, "token": vk.token, "mode": "callback",
-                                           "api_base": vk.api_base, "secret": "storm-bench-secret",
-                                           "confirmation": "storm"})
+    env.update(platform.setting for platform in platforms)
     groups = process_groups(settings) * replicas
     workers = start_workers(groups, env)
     try:
-        now = datetime.now(UTC)
-        submissions = storm_submissions(n, size, now, telegram_every, vk_every)
         await wait_for_consumers(url, {spec.durable: spec.stream for spec in CONSUMERS.values()})
         names = {f"{'+'.join(group)}#{k // len(process_groups(settings)) + 1}": p.pid
                  for k, (group, p) in enumerate(zip(groups, workers, strict=True))}
@@ -219,14 +219,9 @@ async def _run_storm(n: int, data_dir: Path, database_url: str | None, replicas:
         await publish_all(url, submissions)
         published = time.time()
         result, ended = await drained(database, n, expected_acks(submissions), url, within=max(600.0, n / 20))
-        waits: list[tuple[Channel, Callable[[], Counter[Any]]]] = []
-        if telegram is not None:
-            waits.append((Channel.TELEGRAM, partial(_telegram_replies, telegram)))
-        if vk is not None:
-            waits.append((Channel.VK, partial(_vk_replies, vk)))
-        for channel, replies in waits:
-            chats = sum(1 for s in submissions if s.channel == channel)
-            ended = max(ended, await _delivered(replies, chats, within=max(120.0, n / 100)))
+        for platform in platforms:
+            chats = sum(1 for s in submissions if s.channel == platform.channel)
+            ended = max(ended, await _delivered(platform.replies, chats, within=max(120.0, n / 100)))
         # CPU until the poll saw the end (a second or so past it): what each process spent on the storm.
         cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in names.items()}
         steal = stolen.share()

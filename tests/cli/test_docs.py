@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from faststream.nats.schemas.js_stream import is_subject_match_wildcard
 from pydantic import BaseModel
 from typer.testing import CliRunner
 
@@ -20,7 +21,6 @@ from router.identity_claims import CODE_SUBJECT, IdentityCodeMail
 from workers.app.runtime import Database, Runtime, make_broker
 from workers.app.worker_set import CONSUMERS, stage_registrars
 from workers.bus.shunt import ShuntEnvelope
-from workers.bus.spec import subject_matches
 from workers.bus.streams import declare_streams
 from workers.cli import app
 from workers.cli import docs as docs_module
@@ -224,4 +224,5 @@ def test_the_identity_code_subject_is_documented_with_its_own_contract(asyncapi:
     ("complaints.normalized", "complaints.other", False),
 ])
 def test_subject_matching_follows_nats_wildcards(pattern: str, subject: str, matches: bool) -> None:
-    assert subject_matches(pattern, subject) is matches
+    """FastStream's matcher, which the document uses to find the subjects a wildcard subscriber reads."""
+    assert is_subject_match_wildcard(subject, pattern) is matches

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from faststream.nats import JStream, NatsBroker
+from faststream.nats.schemas.js_stream import is_subject_match_wildcard
 from faststream.specification import AsyncAPI
 from pydantic import BaseModel, Field
 
@@ -111,17 +112,6 @@ def declare_publishers(broker: NatsBroker, streams: Streams) -> None:
                      schema=EmptyBody)
 
 
-def subject_matches(pattern: str, subject: str) -> bool:
-    """NATS subject matching: `*` is one token, a final `>` one or more."""
-    wanted, tokens = pattern.split("."), subject.split(".")
-    for i, token in enumerate(wanted):
-        if token == ">":
-            return len(tokens) > i
-        if i >= len(tokens) or token not in ("*", tokens[i]):
-            return False
-    return len(tokens) == len(wanted)
-
-
 def asyncapi_document(broker: NatsBroker, streams: Streams) -> dict[str, Any]:
     """The AsyncAPI 3.0 document of `broker` (its subscribers and publishers registered, never connected)."""
     specification = AsyncAPI(broker, title=TITLE, version=VERSION, description=DESCRIPTION,
@@ -171,7 +161,7 @@ def _link_subscribers(document: dict[str, Any], streams: Streams) -> None:
         exceptions = "".join(
             f" ({subject}: one {_local(payload, '#/components/schemas/')})"
             for subject, payload in sorted(contract.items())
-            if subject != address and subject_matches(address, subject))
+            if subject != address and is_subject_match_wildcard(subject, address))
         channel["description"] = (
             f"{channel.get('description') or name}. JetStream stream {stream_of[address]}, durable pull consumer "
             f"{name}; each message is one {_local(contract[address], '#/components/schemas/')}{exceptions}."
