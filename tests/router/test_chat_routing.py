@@ -17,7 +17,7 @@ from router.calendar import BusinessCalendar
 from router.identity_claims import CODE_SUBJECT
 from router.models import Client, ClientIdentity, Outbox, Ticket, TicketHistory
 from router.routing import Outcome, RouteResult, route_events
-from tests.support.directory import IVANOV, SIDOROVA, seed_directory
+from tests.support.directory import IVANOV, SIDOROVA
 from workers.app.runtime import Database
 
 pytestmark = pytest.mark.usefixtures("database_url")
@@ -37,12 +37,6 @@ def chat(channel: Channel, user: str, text: str, *, peer: str | None = None, con
         reply_to=ReplyTarget(address=peer or user, message_id=message), content_id=f"{peer or user}:{message}",
     )
 
-
-@pytest.fixture
-async def seeded(database: Database) -> Database:
-    async with database.sessions() as session, session.begin():
-        await seed_directory(session)
-    return database
 
 
 async def route(database: Database, *events: ComplaintEvent) -> list[RouteResult]:

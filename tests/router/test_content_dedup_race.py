@@ -21,7 +21,7 @@ from channels.base import Channel
 from router.calendar import BusinessCalendar
 from router.models import CONTENT_ID_MAX, Submission, Ticket
 from router.routing import Outcome, route_events
-from tests.router.test_chat_routing import NOW, chat, seeded  # noqa: F401 - seeded is a fixture
+from tests.router.test_chat_routing import NOW, chat
 from workers.app.runtime import Database
 
 pytestmark = pytest.mark.usefixtures("database_url")
@@ -32,7 +32,7 @@ async def _count(database: Database, what: type[Submission] | type[Ticket]) -> i
         return int(await session.scalar(select(func.count()).select_from(what)) or 0)
 
 
-async def test_two_replicas_routing_the_same_content_at_once_make_one_ticket(seeded: Database) -> None:  # noqa: F811
+async def test_two_replicas_routing_the_same_content_at_once_make_one_ticket(seeded: Database) -> None:
     first = chat(Channel.VK, "555", "Нет интернета", peer="2000000001")
     again = first.model_copy(update={"event_id": uuid.uuid4(), "submission_id": uuid.uuid4(),
                                      "native_id": first.native_id + ":redelivered"})
@@ -58,7 +58,7 @@ async def test_two_replicas_routing_the_same_content_at_once_make_one_ticket(see
     assert await _count(seeded, Ticket) == tickets_before + 1
 
 
-async def test_a_content_id_too_long_for_the_index_is_routed_without_it(seeded: Database) -> None:  # noqa: F811
+async def test_a_content_id_too_long_for_the_index_is_routed_without_it(seeded: Database) -> None:
     """A mail's Message-ID of 998 characters of four-byte UTF-8 (RFC 6532 allows it) is ~4 KB: more than a
     PostgreSQL index entry holds. The complaint is routed; only its content id is not kept."""
     rng = random.Random(12)

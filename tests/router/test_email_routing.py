@@ -14,7 +14,7 @@ from normalizer.event import ComplaintEvent, Identities, ReplyTarget
 from router.calendar import BusinessCalendar
 from router.models import Delivery, Outbox, SentMessage, StaffAlert, Submission, Ticket, TicketHistory
 from router.routing import Outcome, RouteResult, RoutingPolicy, route_events
-from tests.support.directory import IVANOV, SIDOROVA, seed_directory
+from tests.support.directory import IVANOV, SIDOROVA
 from workers.app.runtime import Database
 
 pytestmark = pytest.mark.usefixtures("database_url")
@@ -33,12 +33,6 @@ def mail(uid: int, sender: str, content_id: str | None = None, refs: list[str] |
                                                      subject="Жалоба"),
     )
 
-
-@pytest.fixture
-async def seeded(database: Database) -> Database:
-    async with database.sessions() as session, session.begin():
-        await seed_directory(session)
-    return database
 
 
 async def route(database: Database, *events: ComplaintEvent,

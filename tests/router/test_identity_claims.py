@@ -31,7 +31,7 @@ from router.models import (
     Ticket,
     TicketHistory,
 )
-from tests.support.directory import IVANOV, SIDOROVA, SMIRNOV, seed_directory
+from tests.support.directory import IVANOV, SIDOROVA, SMIRNOV
 from tests.support.outbound import NOW, Outbound, outbound_streams
 from tests.support.smtp import SmtpServer, smtp_server
 from workers.app.runtime import Database
@@ -65,12 +65,6 @@ async def js(nats_url: str) -> AsyncIterator[JetStreamContext]:
     async with outbound_streams(nats_url) as jetstream:
         yield jetstream
 
-
-@pytest.fixture
-async def seeded(database: Database) -> Database:
-    async with database.sessions() as session, session.begin():
-        await seed_directory(session)
-    return database
 
 
 @pytest.fixture

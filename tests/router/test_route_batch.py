@@ -14,7 +14,7 @@ from normalizer.event import ComplaintEvent, Identities
 from router.calendar import BusinessCalendar
 from router.models import Outbox, Submission, Ticket, TicketCounter, TicketHistory
 from router.routing import Outcome, RouteResult, route_events
-from tests.support.directory import IVANOV, KUZNETSOV, SIDOROVA, seed_directory
+from tests.support.directory import IVANOV, KUZNETSOV, SIDOROVA
 from workers.app.runtime import Database
 
 pytestmark = pytest.mark.usefixtures("database_url")
@@ -29,12 +29,6 @@ def event(native_id: str, refs: list[str] | None = None, channel: Channel = Chan
         auto_generated=auto,
     )
 
-
-@pytest.fixture
-async def seeded(database: Database) -> Database:
-    async with database.sessions() as session, session.begin():
-        await seed_directory(session)
-    return database
 
 
 async def route(database: Database, *events: ComplaintEvent) -> list[RouteResult]:

@@ -13,7 +13,7 @@ from normalizer.event import ComplaintEvent, Identities
 from router.calendar import BusinessCalendar
 from router.models import Outbox, Submission, Ticket
 from router.routing import Outcome, RouteResult, route_event
-from tests.support.directory import IVANOV, KUZNETSOV, SIDOROVA, seed_directory
+from tests.support.directory import IVANOV, KUZNETSOV, SIDOROVA
 from workers.app.runtime import Database
 
 pytestmark = pytest.mark.usefixtures("database_url")
@@ -27,12 +27,6 @@ def event(native_id: str, text: str = "Жалоба", refs: list[str] | None = N
         received_at=NOW, identities=Identities(**ids), text=text, thread_refs=refs or [], auto_generated=auto,
     )
 
-
-@pytest.fixture
-async def seeded(database: Database) -> Database:
-    async with database.sessions() as session, session.begin():
-        await seed_directory(session)
-    return database
 
 
 async def route(database: Database, ev: ComplaintEvent) -> RouteResult:

@@ -14,7 +14,7 @@ from normalizer.event import ComplaintEvent, Identities
 from router.calendar import BusinessCalendar, WorkingHours
 from router.models import Ticket
 from router.routing import route_event
-from tests.support.directory import IVANOV, seed_directory
+from tests.support.directory import IVANOV
 from workers.app.runtime import Database
 
 pytestmark = pytest.mark.usefixtures("database_url")
@@ -26,12 +26,6 @@ def event(received_at: datetime) -> ComplaintEvent:
                           native_id=uuid.uuid4().hex, received_at=received_at,
                           identities=Identities(emails=[IVANOV.email]), text="Нет интернета")
 
-
-@pytest.fixture
-async def seeded(database: Database) -> Database:
-    async with database.sessions() as session, session.begin():
-        await seed_directory(session)
-    return database
 
 
 async def routed(database: Database, received_at: datetime, now: datetime,

@@ -16,7 +16,7 @@ from normalizer.event import ComplaintEvent, Identities
 from router.calendar import BusinessCalendar
 from router.models import Client, Outbox, Ticket, TicketHistory
 from router.routing import Outcome, RouteResult, route_event
-from tests.support.directory import IVANOV, SIDOROVA, seed_directory
+from tests.support.directory import IVANOV, SIDOROVA
 from workers.app.runtime import Database
 
 pytestmark = pytest.mark.usefixtures("database_url")
@@ -28,12 +28,6 @@ def event(native_id: str, channel: Channel = Channel.WEB, refs: list[str] | None
     return ComplaintEvent(event_id=uuid.uuid4(), submission_id=uuid.uuid4(), channel=channel, native_id=native_id,
                           received_at=NOW, identities=Identities(**ids), text="Нет интернета", thread_refs=refs or [])
 
-
-@pytest.fixture
-async def seeded(database: Database) -> Database:
-    async with database.sessions() as session, session.begin():
-        await seed_directory(session)
-    return database
 
 
 async def route(database: Database, ev: ComplaintEvent, at: datetime = NOW) -> RouteResult:

@@ -19,7 +19,7 @@ from router.models import Outbox, ScanReview, Ticket, TicketHistory
 from router.review import Conflict, Forbidden
 from router.routing import Outcome, route_event
 from router.scan_review import confirm
-from tests.support.directory import IVANOV, seed_directory
+from tests.support.directory import IVANOV
 from workers.app.runtime import Database
 
 pytestmark = pytest.mark.usefixtures("database_url")
@@ -41,12 +41,6 @@ def scan(contract: str | None, name: str | None = NAME, confidence: float = 91.0
                        blob_key="sha256:" + "0" * 64, page_keys=["sha256:" + "1" * 64]),
     )
 
-
-@pytest.fixture
-async def seeded(database: Database) -> Database:
-    async with database.sessions() as session, session.begin():
-        await seed_directory(session)
-    return database
 
 
 async def route(database: Database, event: ComplaintEvent) -> tuple[Ticket, ScanReview | None, list[str]]:
