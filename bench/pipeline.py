@@ -263,10 +263,10 @@ def ratio_of(pair: Pair) -> float:
 
 
 def run_pairs(n: int, size: int, tmp: Path, pairs: int) -> list[Pair]:
-    """`pairs` paired measurements (run_compared) one after another. This VM's CPU speed wanders by more than the
-    target's margin (a fixed loop here takes 85-188 ms from one minute to the next), and the pipeline is bound
-    by CPU while raw JetStream is bound by fsync latency, so one pair's ratio is one draw: its median over an odd
-    number of pairs is the figure, every pair printed beside it."""
+    """`pairs` paired measurements (run_compared) one after another. The VM's CPU speed wanders by more than the
+    target's margin (a fixed loop on the development VM took 85-188 ms from one minute to the next), and the
+    pipeline is bound by CPU while raw JetStream is bound by fsync latency, so one pair's ratio is one draw: its
+    median over an odd number of pairs is the figure, every pair printed beside it."""
     return [run_compared(n, size, tmp / f"pair-{k}") for k in range(pairs)]
 
 

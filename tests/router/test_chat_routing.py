@@ -38,7 +38,6 @@ def chat(channel: Channel, user: str, text: str, *, peer: str | None = None, con
     )
 
 
-
 async def route(database: Database, *events: ComplaintEvent) -> list[RouteResult]:
     return await database.run_transaction(lambda s: route_events(s, events, BusinessCalendar(), NOW))
 

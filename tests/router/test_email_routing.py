@@ -34,7 +34,6 @@ def mail(uid: int, sender: str, content_id: str | None = None, refs: list[str] |
     )
 
 
-
 async def route(database: Database, *events: ComplaintEvent,
                 policy: RoutingPolicy = RoutingPolicy()) -> list[RouteResult]:
     return await database.run_transaction(lambda s: route_events(s, events, BusinessCalendar(), NOW, policy))

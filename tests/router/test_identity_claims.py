@@ -66,7 +66,6 @@ async def js(nats_url: str) -> AsyncIterator[JetStreamContext]:
         yield jetstream
 
 
-
 @pytest.fixture
 def out(seeded: Database, js: JetStreamContext, settings: Settings, smtp: SmtpServer) -> Outbound:
     config = SmtpConfig(host=smtp.host, port=smtp.port, start_tls=False, timeout=5.0,

@@ -30,7 +30,6 @@ def event(native_id: str, refs: list[str] | None = None, channel: Channel = Chan
     )
 
 
-
 async def route(database: Database, *events: ComplaintEvent) -> list[RouteResult]:
     return await database.run_transaction(lambda s: route_events(s, events, BusinessCalendar(), NOW))
 

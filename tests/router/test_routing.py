@@ -28,7 +28,6 @@ def event(native_id: str, text: str = "Жалоба", refs: list[str] | None = N
     )
 
 
-
 async def route(database: Database, ev: ComplaintEvent) -> RouteResult:
     return await database.run_transaction(lambda session: route_event(session, ev, BusinessCalendar(), NOW))
 

@@ -27,7 +27,6 @@ def event(received_at: datetime) -> ComplaintEvent:
                           identities=Identities(emails=[IVANOV.email]), text="Нет интернета")
 
 
-
 async def routed(database: Database, received_at: datetime, now: datetime,
                  calendar: BusinessCalendar | None = None) -> Ticket:
     result = await database.run_transaction(

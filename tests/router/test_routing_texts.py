@@ -29,7 +29,6 @@ def event(native_id: str, channel: Channel = Channel.WEB, refs: list[str] | None
                           received_at=NOW, identities=Identities(**ids), text="Нет интернета", thread_refs=refs or [])
 
 
-
 async def route(database: Database, ev: ComplaintEvent, at: datetime = NOW) -> RouteResult:
     return await database.run_transaction(lambda session: route_event(session, ev, BusinessCalendar(), at))
 

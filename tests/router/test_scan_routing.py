@@ -42,7 +42,6 @@ def scan(contract: str | None, name: str | None = NAME, confidence: float = 91.0
     )
 
 
-
 async def route(database: Database, event: ComplaintEvent) -> tuple[Ticket, ScanReview | None, list[str]]:
     result = await database.run_transaction(lambda s: route_event(s, event, BusinessCalendar(), NOW))
     assert result.outcome == Outcome.CREATED
