@@ -316,9 +316,10 @@ def main() -> None:
     for k, (pipe, raw) in enumerate(pairs, 1):
         print(f"pair {k}: pipeline {pipe['rate']:.0f} complaints/s, raw {raw['rate']:.0f} msg/s (before "
               f"{raw['before']:.0f}, after {raw['after']:.0f}): ratio {ratio_of((pipe, raw)):.2f}")
+    median = median_pair(pairs)
     if len(pairs) > 1:
-        print(f"median of {len(pairs)} pairs: ratio {ratio_of(median_pair(pairs)):.2f}; that pair in full:")
-    describe(*median_pair(pairs), args.n, args.size)
+        print(f"median of {len(pairs)} pairs: ratio {ratio_of(median):.2f}; that pair in full:")
+    describe(*median, args.n, args.size)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.directory import seed_directory
+from tests.support.directory import seed_store
 from tests.support.postgres import PostgresServer, start_postgres
 from workers.app.nats_embedded import EmbeddedNats
 from workers.app.runtime import Database
@@ -84,9 +84,7 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
 @pytest.fixture
 async def seeded(database: Database) -> Database:
     """The store with the directory of tests.support.directory (a test module may seed its own instead)."""
-    async with database.sessions() as session, session.begin():
-        await seed_directory(session)
-    return database
+    return await seed_store(database)
 
 
 @pytest.fixture

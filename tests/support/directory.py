@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.models import Client, ClientIdentity, Staff
 from router.passwords import hash_password
+from workers.app.runtime import Database
 
 
 @dataclass(frozen=True)
@@ -57,3 +58,10 @@ async def seed_directory(session: AsyncSession) -> None:
         client(ORLOVA, "Орлова Мария Олеговна", "m.petrova", building="apartment", packages=["Базовый"]),
         client(SMIRNOV, "Смирнов Олег Ильич", "m.volkov", building="apartment", packages=["Комфорт"]),
     ])
+
+
+async def seed_store(database: Database) -> Database:
+    """`database` with this directory committed in it (the `seeded` fixtures)."""
+    async with database.sessions() as session, session.begin():
+        await seed_directory(session)
+    return database
