@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 Progress = Callable[[str, int, int], None]
 
 
-@dataclass
+@dataclass(repr=False)
 class ImportReport:
     """What an import did. Lines are file lines (the header is line 1)."""
 
@@ -20,6 +20,14 @@ class ImportReport:
     unchanged: int = 0  # existing rows already as in the file
     errors: list[tuple[int, str]] = field(default_factory=list)
     warnings: list[tuple[int, str]] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        # Counts only: a broken file can leave a million errors, and asyncio's run() on Python 3.11 formats the
+        # repr of its task's result (this report) when it restores the SIGINT handler: the generated repr took
+        # 800 MB and seconds there.
+        return (f"ImportReport(kind={self.kind!r}, total={self.total}, imported={self.imported}, "
+                f"updated={self.updated}, unchanged={self.unchanged}, errors={len(self.errors)}, "
+                f"warnings={len(self.warnings)})")
 
     @property
     def ok(self) -> bool:

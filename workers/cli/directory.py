@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -29,6 +30,7 @@ app.add_typer(clients_app, name="clients")
 app.add_typer(staff_app, name="staff")
 
 PHASES = {"check": "Проверка строк", "write": "Запись в базу"}
+SHOWN_PROBLEMS = 200  # rows of the errors (and of the warnings) table printed; --errors-file has them all
 
 T = TypeVar("T")
 Sessions = async_sessionmaker[AsyncSession]
@@ -54,7 +56,7 @@ def _with_database(work: Callable[[Sessions], Awaitable[T]]) -> T:
 Importer = Callable[..., Awaitable[ImportReport]]
 
 
-def _run_import(importer: Importer, file: Path, title: str) -> None:
+def _run_import(importer: Importer, file: Path, title: str, errors_file: Path | None) -> None:
     console = _console()
     with Progress(
         TextColumn("[progress.description]{task.description}"),
@@ -73,11 +75,27 @@ def _run_import(importer: Importer, file: Path, title: str) -> None:
             bar.update(tasks[phase], completed=done if total else 1, total=total or 1)
 
         report = _with_database(lambda sessions: importer(sessions, file, progress=on_progress))
-    _print_report(console, report, title, file)
+    if errors_file is not None:
+        try:
+            _write_problems(errors_file, report)
+        except OSError as exc:  # the import itself is done: say so, and that the list is not there
+            console.print(f"[red]Файл ошибок {errors_file} не записан: {exc.strerror or exc}.[/red]")
+            errors_file = None
+    _print_report(console, report, title, file, errors_file)
     raise typer.Exit(1 if report.errors else 0)
 
 
-def _print_report(console: Console, report: ImportReport, title: str, file: Path) -> None:
+def _write_problems(path: Path, report: ImportReport) -> None:
+    """Every error and warning of the report as CSV (`строка;вид;причина`), for a file with more than the
+    terminal shows."""
+    with path.open("w", encoding="utf-8-sig", newline="") as out:  # BOM: Excel opens it as UTF-8
+        writer = csv.writer(out, delimiter=";")
+        writer.writerow(["строка", "вид", "причина"])
+        writer.writerows((line, "ошибка", message) for line, message in report.errors)
+        writer.writerows((line, "предупреждение", message) for line, message in report.warnings)
+
+
+def _print_report(console: Console, report: ImportReport, title: str, file: Path, errors_file: Path | None) -> None:
     console.print(
         f"{title} из {file.name}: строк {report.total}, добавлено {report.imported}, обновлено {report.updated}, "
         f"без изменений {report.unchanged}, с ошибками {len({line for line, _ in report.errors})}"
@@ -89,9 +107,13 @@ def _print_report(console: Console, report: ImportReport, title: str, file: Path
         table = Table(title=heading, title_style=style, show_lines=False, expand=False)
         table.add_column("Строка", justify="right", style=style, no_wrap=True)
         table.add_column("Причина", overflow="fold")
-        for line, message in rows:
+        for line, message in rows[:SHOWN_PROBLEMS]:
             table.add_row(str(line), message)
         console.print(table)
+        if len(rows) > SHOWN_PROBLEMS:  # a hostile or broken file can have a million: the terminal gets a page
+            where = (f"полный список записан в {errors_file}" if errors_file is not None
+                     else "полный список: повторите загрузку с --errors-file ФАЙЛ")
+            console.print(f"[{style}]Показаны первые {SHOWN_PROBLEMS} из {len(rows)}; {where}.[/{style}]")
     # Only what the report says was stored is claimed.
     stored = report.imported + report.updated + report.unchanged
     if report.errors and report.total == 0:
@@ -104,12 +126,15 @@ def _print_report(console: Console, report: ImportReport, title: str, file: Path
 
 
 FILE_ARGUMENT = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="CSV-файл / CSV file")
+ERRORS_FILE_OPTION = typer.Option(
+    None, "--errors-file", dir_okay=False, writable=True,
+    help="Записать все ошибки и предупреждения в CSV-файл / write every error and warning to a CSV file")
 
 
 @clients_app.command("import")
-def clients_import(file: Path = FILE_ARGUMENT) -> None:
+def clients_import(file: Path = FILE_ARGUMENT, errors_file: Path | None = ERRORS_FILE_OPTION) -> None:
     """Загрузить клиентов из CSV (обновляет по номеру договора) / import clients from CSV."""
-    _run_import(import_clients, file, "Клиенты")
+    _run_import(import_clients, file, "Клиенты", errors_file)
 
 
 @clients_app.command("show")
@@ -164,9 +189,9 @@ def _manager_line(login: str | None, managers: dict[str, Staff], deputies: dict[
 
 
 @staff_app.command("import")
-def staff_import(file: Path = FILE_ARGUMENT) -> None:
+def staff_import(file: Path = FILE_ARGUMENT, errors_file: Path | None = ERRORS_FILE_OPTION) -> None:
     """Загрузить сотрудников из CSV (обновляет по логину) / import staff from CSV."""
-    _run_import(import_staff, file, "Сотрудники")
+    _run_import(import_staff, file, "Сотрудники", errors_file)
 
 
 @staff_app.command("passwd")
