@@ -15,7 +15,7 @@ from router.directory_import.csv_reading import read_csv
 from router.models import Client
 from tests.directory.test_cli import data_dir_env, invoke, stored
 from workers.app.runtime import Database
-from workers.cli.directory import SHOWN_PROBLEMS
+from workers.cli.directory import SHOWN_PROBLEMS, write_problems
 
 __all__ = ["data_dir_env"]  # the fixture, shared with test_cli.py
 
@@ -211,3 +211,18 @@ def test_the_repr_of_a_report_counts_its_errors_instead_of_listing_them() -> Non
 
     assert shown == ("ImportReport(kind='clients', total=1000000, imported=0, updated=0, unchanged=0, "
                      "errors=1000000, warnings=0)")
+
+
+def test_the_errors_file_never_starts_a_cell_with_a_formula(tmp_path: Path) -> None:
+    report = ImportReport("clients")
+    report.error(2, '=HYPERLINK("http://127.0.0.1/x","клик")')
+    report.error(3, "@SUM(1)")
+    report.warn(4, "ошибка в «=1+1»")
+    path = tmp_path / "errors.csv"
+
+    write_problems(path, report)
+
+    with path.open(encoding="utf-8-sig", newline="") as listed:
+        rows = list(csv.reader(listed, delimiter=";"))
+    assert rows[1:] == [["2", "ошибка", '\'=HYPERLINK("http://127.0.0.1/x","клик")'], ["3", "ошибка", "'@SUM(1)"],
+                        ["4", "предупреждение", "ошибка в «=1+1»"]]

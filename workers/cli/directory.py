@@ -77,7 +77,7 @@ def _run_import(importer: Importer, file: Path, title: str, errors_file: Path | 
         report = _with_database(lambda sessions: importer(sessions, file, progress=on_progress))
     if errors_file is not None:
         try:
-            _write_problems(errors_file, report)
+            write_problems(errors_file, report)
         except OSError as exc:  # the import itself is done: say so, and that the list is not there
             console.print(f"[red]Файл ошибок {errors_file} не записан: {exc.strerror or exc}.[/red]")
             errors_file = None
@@ -85,14 +85,19 @@ def _run_import(importer: Importer, file: Path, title: str, errors_file: Path | 
     raise typer.Exit(1 if report.errors else 0)
 
 
-def _write_problems(path: Path, report: ImportReport) -> None:
+def write_problems(path: Path, report: ImportReport) -> None:
     """Every error and warning of the report as CSV (`строка;вид;причина`), for a file with more than the
     terminal shows."""
     with path.open("w", encoding="utf-8-sig", newline="") as out:  # BOM: Excel opens it as UTF-8
         writer = csv.writer(out, delimiter=";")
         writer.writerow(["строка", "вид", "причина"])
-        writer.writerows((line, "ошибка", message) for line, message in report.errors)
-        writer.writerows((line, "предупреждение", message) for line, message in report.warnings)
+        writer.writerows((line, "ошибка", _inert(message)) for line, message in report.errors)
+        writer.writerows((line, "предупреждение", _inert(message)) for line, message in report.warnings)
+
+
+def _inert(cell: str) -> str:
+    """A cell a spreadsheet will not run as a formula: a message may quote a value from the file."""
+    return f"'{cell}" if cell.startswith(("=", "+", "-", "@", "\t", "\r")) else cell
 
 
 def _print_report(console: Console, report: ImportReport, title: str, file: Path, errors_file: Path | None) -> None:
