@@ -98,6 +98,13 @@ def email_long_line(spec: dict[str, Any], tag: str) -> bytes:
     return _mail(tag, "Subject: long\r\nContent-Type: text/plain; charset=utf-8\r\n", text)
 
 
+def email_html_flood(spec: dict[str, Any], tag: str) -> bytes:
+    """An HTML-only mail: the complaint, then megabytes of one markup `unit` (an unterminated tag, nested lists)."""
+    unit = str(spec["unit"])
+    body = f"<p>{COMPLAINT}</p>" + unit * (int(spec["bytes"]) // len(unit))
+    return _mail(tag, "Subject: html\r\nContent-Type: text/html; charset=utf-8\r\n", body)
+
+
 def email_many_references(spec: dict[str, Any], tag: str) -> bytes:
     refs = "\r\n ".join(f"<ref{i}@example.org>" for i in range(int(spec["count"])))
     return _mail(tag, f"Subject: refs\r\nReferences: {refs}\r\nIn-Reply-To: <ref0@example.org>\r\n"
@@ -259,6 +266,7 @@ TAGGED: dict[str, Callable[[dict[str, Any], str], bytes]] = {
     "email_gzip_body": email_gzip_body,
     "email_long_line": email_long_line,
     "email_many_references": email_many_references,
+    "email_html_flood": email_html_flood,
     "json_nested": json_nested,
     "json_huge_text": json_huge_text,
 }

@@ -16,7 +16,7 @@ from normalizer.email.addresses import parse_mailbox
 from normalizer.email.charset import codec_for, decode_bytes, fix_surrogates
 from normalizer.email.fax import is_fax_gateway
 from normalizer.email.headers import decode_header_text
-from normalizer.email.html import html_to_text
+from normalizer.email.html import HTML_CUT_MARKER, MAX_HTML_CHARS, MAX_QUOTE_DEPTH, html_to_text
 from normalizer.email.parse import header_block_size, parse_mail
 from normalizer.email.quotes import split_reply, strip_quotes
 from normalizer.email.robots import robot_kind
@@ -157,6 +157,38 @@ def test_html_to_text_drops_markup_and_quotes_blockquotes() -> None:
     assert "evil" not in text and "p{}" not in text and "<" not in text
     assert "Один & два\xa0три" in text and "- пункт" in text
     assert "> цитата\n> ещё" in text and "a\n  b" in text
+
+
+def test_a_head_loses_what_it_holds_and_stray_text_in_it_is_shown_as_a_browser_shows_it() -> None:
+    html = ("<html><head><meta name='description' content='СЕКРЕТ'><title>СЕКРЕТ</title><style>p {color: red}</style>"
+            "<script>СЕКРЕТ()</script><noscript>СЕКРЕТ</noscript></head><body><p>Текст письма</p></body></html>")
+    assert html_to_text(html) == "Текст письма"
+    # Text directly in a head is moved to the body by every HTML parser a mail client uses: the client saw it.
+    assert html_to_text("<html><head>Видимый текст</head><body><p>и письмо</p></body></html>") == \
+        "Видимый текст\nи письмо"
+
+
+@pytest.mark.parametrize("unit", ["<a ", "<!--", "<a b='", "</", "<?"])
+def test_malformed_markup_of_megabytes_is_read_once(unit: str) -> None:
+    """The stdlib HTML parser alone rescans an unterminated tag or comment to the end of the input at every one
+    (CVE-2025-6069): 2 MB of "<a " would take hours. Only the head of the markup is read, the cut marked."""
+    text = html_to_text("<p>Жалоба на связь</p>" + unit * (2_000_000 // len(unit)))
+    assert text == "Жалоба на связь" + HTML_CUT_MARKER
+
+
+def test_markup_past_the_cap_is_cut_at_a_tag_and_the_cut_is_marked() -> None:
+    html = "<p>" + "слово " * (MAX_HTML_CHARS // 6) + "</p><p>хвост</p>"
+    text = html_to_text(html)
+    assert text.endswith("слово" + HTML_CUT_MARKER) and "хвост" not in text and "<" not in text
+    assert html_to_text("<p>короткое</p>") == "короткое"
+
+
+def test_nesting_within_the_cap_neither_hangs_nor_multiplies_the_text() -> None:
+    """20,000 nested blockquotes each with a line made every line carry its whole depth of "> ": 100 MB."""
+    text = html_to_text("<blockquote>x" * 20_000)
+    assert text.splitlines()[-3] == "> " * MAX_QUOTE_DEPTH + "x" and text.endswith(HTML_CUT_MARKER)
+    assert len(text) < 2 * 20_000 * (2 * MAX_QUOTE_DEPTH + 2)
+    assert html_to_text("<ul>" * 100_000 + "текст") == HTML_CUT_MARKER.strip()
 
 
 # --- robots ---------------------------------------------------------------------------------------------------

@@ -264,6 +264,12 @@ def make_email() -> None:
            event("a body claiming Content-Encoding gzip: never inflated, kept as the bytes it is"))
     recipe(e, "bomb_long_line", {"kind": "email_long_line", "chars": 2_000_000},
            event("a 2 MB single-line body: cut, the full text kept", text_contains=["[текст сокращён"]))
+    recipe(e, "html_unterminated_tags", {"kind": "email_html_flood", "unit": "<a ", "bytes": 3_000_000},
+           event("3 MB of unterminated '<a ' in an HTML-only mail (the stdlib parser alone: hours, CVE-2025-6069): "
+                 "the head of the markup read, the cut marked", text_contains=[COMPLAINT, "[письмо длиннее"]))
+    recipe(e, "html_nested_lists", {"kind": "email_html_flood", "unit": "<ul>", "bytes": 3_000_000},
+           event("750,000 nested <ul> in an HTML-only mail (html5ever: the square of the depth): the head read, the "
+                 "cut marked", text_contains=[COMPLAINT, "[письмо длиннее"]))
     recipe(e, "bomb_references", {"kind": "email_many_references", "count": 20000},
            quarantine("20000 Message-IDs in References: over the header cap", "header size cap"))
     recipe(e, "bomb_references_under_cap", {"kind": "email_many_references", "count": 5000},
