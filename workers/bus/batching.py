@@ -166,6 +166,10 @@ class BatchPublisher:
         """One result per message, in order: its PubAck, or why it was not stored."""
         return await (await self.send(messages)).results()
 
+    async def flush(self) -> None:
+        """Everything written on the connection so far is at the server (a round trip)."""
+        await self._nc.flush(timeout=max(1, round(self.timeout)))  # nats-py takes whole seconds
+
     async def send(self, messages: Sequence[Publication]) -> InFlight:
         """Send them all now; the PubAcks are awaited with `results()` of what this returns."""
         inbox = await self._reply_inbox()

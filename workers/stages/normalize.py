@@ -10,6 +10,7 @@ The normalizer gets its configuration (built once from the settings, held by the
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import partial
 
@@ -59,11 +60,30 @@ def _normalized_or_error(body: bytes, normalize_one: Normalizer) -> Publication 
 
 async def normalize_messages(
     messages: list[Msg], publisher: BatchPublisher, settler: Settler, behind: SettleBehind, normalize_one: Normalizer,
+    progress_every: float = 20.0,
 ) -> None:
-    """Normalize and send the batch now; its messages are acked or retried once the PubAcks are in."""
-    outcomes = [_normalized_or_error(msg.data, normalize_one) for msg in messages]
+    """Normalize and send the batch now; its messages are acked or retried once the PubAcks are in.
+
+    A batch whose normalizing takes longer than `progress_every` seconds (mails of hostile markup at the
+    normalizer's bounds, a second or so each) tells the server its messages are in progress each time that
+    much has passed: else they would be delivered again after ack_wait while still being worked on, and a batch
+    of such mails would be redone for ever."""
+    outcomes: list[Publication | Exception] = []
+    since = time.monotonic()
+    for msg in messages:
+        outcomes.append(_normalized_or_error(msg.data, normalize_one))
+        if time.monotonic() - since > progress_every:
+            await _in_progress(messages, publisher)
+            since = time.monotonic()
     in_flight = await publisher.send([o for o in outcomes if isinstance(o, Publication)])
     await behind.start(_settle(messages, outcomes, in_flight, settler))
+
+
+async def _in_progress(messages: list[Msg], publisher: BatchPublisher) -> None:
+    """Every message of the batch is being worked on (ack_wait starts again); sent now, not after the batch."""
+    for msg in messages:
+        await msg.in_progress()
+    await publisher.flush()
 
 
 async def _settle(
@@ -88,4 +108,5 @@ def register(broker: NatsBroker, runtime: Runtime) -> None:
     async def normalize_submissions(bodies: list[bytes], msg: NatsMessage) -> None:
         messages: list[Msg] = msg.raw_message  # type: ignore[assignment]
         js = jetstream_of(broker)
-        await normalize_messages(messages, publisher_for(js), Settler(STAGE, settings, js), behind, normalize_one)
+        await normalize_messages(messages, publisher_for(js), Settler(STAGE, settings, js), behind, normalize_one,
+                                 progress_every=settings.ack_wait / 3)
