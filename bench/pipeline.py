@@ -113,10 +113,6 @@ async def published_counts(database: Database) -> tuple[int, int]:
     return sent, created
 
 
-async def stored_in(js: JetStreamContext, stream: str) -> int:
-    return (await js.stream_info(stream)).state.messages
-
-
 async def wait_for_acks(url: str, database: Database, n: int, acks: int, within: float) -> None:
     """Until every ticket's TicketEvent and the `acks` acknowledgements are published. The end time is read
     from the store afterwards, so the wait costs no precision; it must not cost the pipeline CPU either. Two
@@ -129,7 +125,8 @@ async def wait_for_acks(url: str, database: Database, n: int, acks: int, within:
     try:
         js = nc.jetstream()
         while time.monotonic() < deadline:
-            if await stored_in(js, "TICKETS") >= n and await stored_in(js, "OUTBOUND") >= acks:
+            stored = await stream_counts(js)
+            if stored.get("TICKETS", 0) >= n and stored.get("OUTBOUND", 0) >= acks:
                 break
             await asyncio.sleep(0.1)
     finally:
@@ -228,10 +225,15 @@ async def stored_messages(url: str) -> dict[str, int]:
     fsync each under sync_interval always, for the whole run."""
     nc = await nats.connect(url)
     try:
-        return {info.config.name: info.state.messages for info in await nc.jetstream().streams_info()
-                if info.state.messages and info.config.name}
+        return await stream_counts(nc.jetstream())
     finally:
         await nc.close()
+
+
+async def stream_counts(js: JetStreamContext) -> dict[str, int]:
+    """Messages in each stream that holds any (one JetStream request)."""
+    return {info.config.name: info.state.messages for info in await js.streams_info()
+            if info.state.messages and info.config.name}
 
 
 def stored_per_complaint(pipe: dict[str, float]) -> float:

@@ -2,7 +2,7 @@
 
 Block elements become line breaks and blockquotes become "> " lines, so the quote stripper treats
 an HTML reply (Gmail, Thunderbird, Mail.ru blockquotes) like a plain-text one. Scripts, styles and
-the head are dropped; entities are decoded by the parser. Never regex on markup.
+the head are dropped by nh3 with their content; entities are decoded by the parser. Never regex on markup.
 
 Why two parsers, and a cap: the stdlib parser alone takes time in the square of the length of malformed
 markup on this Python (CVE-2025-6069: 40 KB of "<a " took 8 s, a 25 MB part would take days), and a mail
@@ -22,17 +22,16 @@ from html.parser import HTMLParser
 
 import nh3
 
-_SKIP = frozenset({"script", "style", "head", "title", "template", "noscript", "object", "svg"})
 _BLOCK = frozenset({
     "address", "article", "aside", "br", "dd", "div", "dl", "dt", "footer", "form", "h1", "h2", "h3", "h4",
     "h5", "h6", "header", "hr", "li", "main", "ol", "p", "pre", "section", "table", "tr", "ul",
 })
-# What the collector reacts to; nh3 drops every other tag and keeps its text, and drops the skipped ones with
-# their content. Not "head": nh3 reads a fragment, as the body, so a <head> tag is ignored, as a browser ignores
-# it there; what a head holds (title, style, script, ...) goes with its content, and stray text in a head is
-# shown, as a browser shows it.
+# What the collector reacts to; nh3 drops every other tag and keeps its text, and drops these with their
+# content (so the collector never sees them). Not "head": nh3 reads a fragment, as the body, so a <head> tag is
+# ignored, as a browser ignores it there; what a head holds (title, style, script, ...) goes with its content,
+# and stray text in a head is shown, as a browser shows it.
 _KEPT = frozenset(_BLOCK | {"blockquote", "td", "th"})
-_DROPPED_WITH_CONTENT = frozenset(_SKIP - {"head"})
+_DROPPED_WITH_CONTENT = frozenset({"script", "style", "title", "template", "noscript", "object", "svg"})
 MAX_HTML_CHARS = 128 * 1024
 MAX_QUOTE_DEPTH = 20  # "> " levels a line shows
 HTML_CUT_MARKER = "\n\n… [письмо длиннее: продолжение — в исходном письме]"
@@ -46,7 +45,6 @@ class _TextCollector(HTMLParser):
         self.current: list[str] = []
         self.quote_depth = 0
         self.line_depth = 0
-        self.skip_depth = 0
         self.pre_depth = 0
 
     def newline(self) -> None:
@@ -59,9 +57,7 @@ class _TextCollector(HTMLParser):
         self.line_depth = self.quote_depth
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP:
-            self.skip_depth += 1
-        elif tag == "blockquote":
+        if tag == "blockquote":
             self.newline()
             self.quote_depth += 1
             self.line_depth = self.quote_depth
@@ -79,9 +75,7 @@ class _TextCollector(HTMLParser):
             self.newline()
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP:
-            self.skip_depth = max(0, self.skip_depth - 1)
-        elif tag == "blockquote":
+        if tag == "blockquote":
             self.newline()
             self.quote_depth = max(0, self.quote_depth - 1)
             self.line_depth = self.quote_depth
@@ -91,8 +85,6 @@ class _TextCollector(HTMLParser):
                 self.pre_depth = max(0, self.pre_depth - 1)
 
     def handle_data(self, data: str) -> None:
-        if self.skip_depth:
-            return
         if self.pre_depth:
             first, *rest = data.split("\n")
             self.current.append(first)

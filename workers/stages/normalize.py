@@ -60,7 +60,7 @@ def _normalized_or_error(body: bytes, normalize_one: Normalizer) -> Publication 
 
 async def normalize_messages(
     messages: list[Msg], publisher: BatchPublisher, settler: Settler, behind: SettleBehind, normalize_one: Normalizer,
-    progress_every: float = 20.0,
+    progress_every: float,
 ) -> None:
     """Normalize and send the batch now; its messages are acked or retried once the PubAcks are in.
 
