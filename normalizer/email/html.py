@@ -2,17 +2,20 @@
 
 Block elements become line breaks and blockquotes become "> " lines, so the quote stripper treats
 an HTML reply (Gmail, Thunderbird, Mail.ru blockquotes) like a plain-text one. Scripts, styles and
-the head are dropped by nh3 with their content; entities are decoded by the parser. Never regex on markup.
+the head are dropped by nh3 with their content; entities are decoded by the parser. The meaning of the
+markup is read by parsers only (bare_tags finds where tags end, by the tokenizer's rules, and nothing else).
 
-Why two parsers, and a cap: the stdlib parser alone takes time in the square of the length of malformed
+Why two parsers, and caps: the stdlib parser alone takes time in the square of the length of malformed
 markup on this Python (CVE-2025-6069: 40 KB of "<a " took 8 s, a 25 MB part would take days), and a mail
 is anyone's input. html5ever reads malformed markup in linear time, as browsers do; nh3 gives back only
 the tags the text needs, without attributes or comments, well-formed, which the stdlib parser walks in
-linear time. html5ever's own cost grows with the square of the nesting depth (every start tag looks down
-the stack of open elements: 32,000 unclosed <ul> in 128 KB took 1.2 s, in 256 KB 5 s), so only the first
-MAX_HTML_CHARS of a part's markup are made into text, the cut marked; the mail itself is kept whole in the
-blob store. An HTML part is the body only when the mail has no plain-text one, and its text is cut at
-20,000 characters anyway (normalizer.cleanup).
+linear time. html5ever has squares of its own: unclosed formatting tags that differ in their attributes
+(bare_tags removes the attributes first: it says why), and the nesting depth (every start tag looks down the
+stack of open elements: 32,000 unclosed <ul> in 128 KB took 1.4 s, in 256 KB 5 s). So only the first
+MAX_HTML_CHARS of a part's markup, and in them the first MAX_HTML_TAGS tags, are made into text (the depth
+cannot exceed the tags), the cut marked; the mail itself is kept whole in the blob store. An HTML part is the
+body only when the mail has no plain-text one, and its text is cut at 20,000 characters anyway
+(normalizer.cleanup).
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ import re
 from html.parser import HTMLParser
 
 import nh3
+
+from normalizer.email.bare_tags import bare_tags
 
 _BLOCK = frozenset({
     "address", "article", "aside", "br", "dd", "div", "dl", "dt", "footer", "form", "h1", "h2", "h3", "h4",
@@ -33,6 +38,10 @@ _BLOCK = frozenset({
 _KEPT = frozenset(_BLOCK | {"blockquote", "td", "th"})
 _DROPPED_WITH_CONTENT = frozenset({"script", "style", "title", "template", "noscript", "object", "svg"})
 MAX_HTML_CHARS = 128 * 1024
+# Tags read (each "<" counts): bounds the nesting depth, so html5ever's cost, at ~40 ms for 4,096 nested <ul>
+# (32,000 took 1.4 s). A mail's own text comes first and is long read by then: an Outlook paragraph is about
+# five tags, so this is some 800 paragraphs, more than the 20,000 characters the text is cut at.
+MAX_HTML_TAGS = 4096
 MAX_QUOTE_DEPTH = 20  # "> " levels a line shows
 HTML_CUT_MARKER = "\n\n… [письмо длиннее: продолжение — в исходном письме]"
 _WHITESPACE = re.compile(r"[ \t\r\n\f]+")
@@ -98,20 +107,33 @@ class _TextCollector(HTMLParser):
 
 
 def html_to_text(html: str) -> str:
-    simple = nh3.clean(_head_of(html), tags=set(_KEPT), clean_content_tags=set(_DROPPED_WITH_CONTENT),
-                       attributes={}, strip_comments=True, link_rel=None)
+    head = _head_of(html)
     collector = _TextCollector()
-    collector.feed(simple)
+    collector.feed(simplified(bare_tags(head)))
     collector.close()
     collector.newline()
     text = "\n".join(collector.lines).strip()
-    return (text + HTML_CUT_MARKER).lstrip() if len(html) > MAX_HTML_CHARS else text
+    return (text + HTML_CUT_MARKER).lstrip() if len(head) < len(html) else text
+
+
+def simplified(markup: str) -> str:
+    """The markup as html5ever reads it, with only the tags the text needs, bare and well-formed."""
+    return nh3.clean(markup, tags=set(_KEPT), clean_content_tags=set(_DROPPED_WITH_CONTENT), attributes={},
+                     strip_comments=True, link_rel=None)
 
 
 def _head_of(html: str) -> str:
-    """The first MAX_HTML_CHARS of the markup, without a tag the cut would leave half-open (shown as text)."""
-    if len(html) <= MAX_HTML_CHARS:
-        return html
+    """The markup up to MAX_HTML_CHARS and MAX_HTML_TAGS, without a tag the cut would leave half-open (shown as
+    text)."""
     head = html[:MAX_HTML_CHARS]
+    tag = -1
+    for _ in range(MAX_HTML_TAGS + 1):
+        tag = head.find("<", tag + 1)
+        if tag < 0:
+            break
+    else:
+        return head[:tag]  # before the first tag past the cap
+    if len(head) == len(html):
+        return head
     opened = head.rfind("<")
     return head[:opened] if opened > head.rfind(">") else head

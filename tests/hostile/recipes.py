@@ -99,9 +99,12 @@ def email_long_line(spec: dict[str, Any], tag: str) -> bytes:
 
 
 def email_html_flood(spec: dict[str, Any], tag: str) -> bytes:
-    """An HTML-only mail: the complaint, then megabytes of one markup `unit` (an unterminated tag, nested lists)."""
+    """An HTML-only mail: the complaint, then megabytes of one markup `unit` (an unterminated tag, nested lists);
+    with `numbered`, each repetition has its number in place of {i} (tags that differ in one attribute)."""
     unit = str(spec["unit"])
-    body = f"<p>{COMPLAINT}</p>" + unit * (int(spec["bytes"]) // len(unit))
+    count = int(spec["bytes"]) // len(unit)
+    flood = "".join(unit.format(i=i) for i in range(count)) if spec.get("numbered") else unit * count
+    body = f"<p>{COMPLAINT}</p>" + flood
     return _mail(tag, "Subject: html\r\nContent-Type: text/html; charset=utf-8\r\n", body)
 
 

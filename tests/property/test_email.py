@@ -279,3 +279,23 @@ def test_regression_embedded_message_with_broken_headers_is_kept() -> None:
               b"Subject: \xff\xfe\r\n\r\nbody\r\n--b--\r\n")
     parts = walk_mail(parse_mail(bounce, LIMITS), LIMITS)
     assert any(a.content_type == "message/rfc822" and b"body" in a.data for a in parts.attachments)
+
+
+# Pieces of markup outside svg and math (where a font's colour decides whether what follows is HTML) and outside
+# textarea (whose tag-like text bare_tags rewrites): there the attributes never change what html5ever reads.
+_MARKUP_PIECES = st.sampled_from([
+    "<p>", "</p>", "<div class='a>b'>", "<b id=1>", '<b id="2">', "</b>", "<i x>", " ", "\n", "<", ">", '"', "'", "=",
+    "<!--", "-->", "--!>", "<!-->", "<!", "<?", "</", "</>", "<br/>", '<a href="x?a=1&b=2">', "</a>",
+    "<blockquote type=cite>", "</blockquote>", "<table><tr><td a=1>", "</td></tr></table>", "&amp;", "&lt;", "<ul>",
+    "<li>", "<style>", "</style>", "<title>", "<script>", "</script>", "<font color=red size=2>", "<pre>", "</pre>",
+    "a<b", "x=y", "/", "<P CLASS=X>", "<h1 >", '<img alt="картинка">', "<noscript>", "</noscript>",
+])
+
+
+@given(st.lists(_MARKUP_PIECES | words, max_size=30))
+def test_bare_tags_change_nothing_html5ever_reads(pieces: list[str]) -> None:
+    from normalizer.email.bare_tags import bare_tags
+    from normalizer.email.html import simplified
+
+    markup = "".join(pieces)
+    assert simplified(bare_tags(markup)) == simplified(markup)

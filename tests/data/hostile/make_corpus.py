@@ -270,6 +270,11 @@ def make_email() -> None:
     recipe(e, "html_nested_lists", {"kind": "email_html_flood", "unit": "<ul>", "bytes": 3_000_000},
            event("750,000 nested <ul> in an HTML-only mail (html5ever: the square of the depth): the head read, the "
                  "cut marked", text_contains=[COMPLAINT, "[письмо длиннее"]))
+    recipe(e, "html_formatting_attributes", {"kind": "email_html_flood", "unit": "<b a0 a1 a2 a3 a4 a5 id={i}>",
+                                             "numbered": True, "bytes": 3_000_000},
+           event("unclosed <b> tags that differ in one attribute (html5ever compares every new one with every open "
+                 "one, attributes sorted: 128 KB of them took ~8 s): attributes are removed before it reads them",
+                 text_contains=[COMPLAINT, "[письмо длиннее"]))
     recipe(e, "bomb_references", {"kind": "email_many_references", "count": 20000},
            quarantine("20000 Message-IDs in References: over the header cap", "header size cap"))
     recipe(e, "bomb_references_under_cap", {"kind": "email_many_references", "count": 5000},
