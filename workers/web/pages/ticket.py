@@ -22,15 +22,14 @@ from router.models import (
     Client,
     Delivery,
     FetchedAttachment,
-    Outbox,
     SentMessage,
     Staff,
     StaffAlert,
     Submission,
     Ticket,
     TicketDecision,
+    TicketHistory,
 )
-from router.outbox import OUTBOUND_PREFIX
 from router.review import ACTIONS, Conflict, Forbidden, InvalidFields, NotFound, TicketFacts, allowed_actions, perform
 from router.review.visibility import visible
 from router.texts import Signer, decision_answer, review_acknowledgement
@@ -42,10 +41,12 @@ from workers.web.clock_view import clock_views
 from workers.web.csrf import verify_csrf
 from workers.web.deps import DatabaseDep, SessionDep, settings_of
 from workers.web.errors import PageError
+from workers.web.pages import ticket_rows
 from workers.web.pages.access import directory, humanize, require_view, serving_client
 from workers.web.pages.forms import FIELD_WIDGETS, ActionForm, fields_of, parse
+from workers.web.pages.ticket_rows import SHOWN_ROWS
 from workers.web.templating import flash, render
-from workers.web.tickets import history_of, ticket_by_number
+from workers.web.tickets import ticket_by_number
 
 OTHER_TICKETS_LIMIT = 50
 # The order a ticket goes through; a dispute comes after the closing.
@@ -59,14 +60,6 @@ router = APIRouter(dependencies=[Depends(current_staff)])
 class Step:
     title: str
     state: str  # current | passed | ahead
-
-
-@dataclass(frozen=True)
-class Message:
-    at: datetime
-    ours: bool
-    channel: str
-    text: str
 
 
 @dataclass(frozen=True)
@@ -92,21 +85,6 @@ def _timeline(ticket: Ticket, seen: set[str]) -> list[Step]:
     return [Step(STAGE_TITLES_RU[stage], "current" if i == current
                  else "passed" if stage.value in seen or (i < current and stage != Stage.DISPUTE) else "ahead")
             for i, stage in enumerate(TIMELINE)]
-
-
-async def _conversation(session: AsyncSession, ticket: Ticket) -> list[Message]:
-    """The client's submissions and our messages to them, in order."""
-    found = [Message(aware(s.received_at), False, s.channel, str((s.event or {}).get("text") or ticket.text))
-             for s in await session.scalars(select(Submission).where(Submission.ticket_id == ticket.id))]
-    for row in await session.scalars(select(Outbox).where(
-            Outbox.ticket_id == ticket.id, Outbox.subject.startswith(OUTBOUND_PREFIX + "."))):
-        payload = row.payload or {}
-        if payload.get("text"):
-            found.append(Message(aware(row.created_at), True, str(payload.get("channel") or ticket.channel),
-                                 str(payload["text"])))
-    if not found:
-        found.append(Message(aware(ticket.created_at), False, ticket.channel, ticket.text))
-    return sorted(found, key=lambda m: m.at)
 
 
 async def _prefill(session: AsyncSession, request: Request, staff: Staff, ticket: Ticket, action: str) -> str:
@@ -146,24 +124,30 @@ async def ticket_page_response(
     people = await directory(session)
     names = {login: person.name for login, person in people.items()}
     client = await session.get(Client, ticket.client_id) if ticket.client_id is not None else None
-    raw_history = await history_of(session, ticket.id)
-    seen = {h.to_stage for h in raw_history if h.to_stage} | {h.from_stage for h in raw_history if h.from_stage}
-    # An operator reads the course of the ticket, not the staff's internal notes, conclusions and measures
-    # (what the client was told is in the conversation).
-    history = [HistoryRow(h.at, labels.actor_title(h.actor, names), h.action, h.from_stage, h.to_stage,
+    every = request.query_params.get("all") == "1"  # every row of each list, not only the latest SHOWN_ROWS
+
+    def row(h: TicketHistory) -> HistoryRow:
+        # An operator reads the course of the ticket, not the staff's internal notes, conclusions and measures
+        # (what the client was told is in the conversation).
+        return HistoryRow(h.at, labels.actor_title(h.actor, names), h.action, h.from_stage, h.to_stage,
                           "" if operator and h.action in ACTIONS else humanize(h.note, people))
-               for h in raw_history if not (operator and h.action == "comment")]
-    notes = [h for h in history if h.action == "comment"] if not operator else []
 
-    async def rows(model: Any, *order: Any) -> list[Any]:
-        return list(await session.scalars(select(model).where(model.ticket_id == ticket.id).order_by(*order)))
+    raw_history = await ticket_rows.history(session, ticket.id, every=every)
+    history = ticket_rows.Shown([row(h) for h in raw_history.rows if not (operator and h.action == "comment")],
+                                raw_history.cut, raw_history.total)
+    notes = [] if operator else [row(h) for h in await ticket_rows.comments(session, ticket.id)]
 
-    deliveries = await rows(Delivery, Delivery.at, Delivery.id)
-    callbacks = await rows(CallbackTask, CallbackTask.created_at)
-    sent = await rows(SentMessage, SentMessage.sent_at, SentMessage.id)
-    files = [] if operator else await rows(FetchedAttachment, FetchedAttachment.id)
-    alerts = [] if operator else await rows(StaffAlert, StaffAlert.created_at, StaffAlert.id)
-    submissions = await rows(Submission, Submission.received_at)
+    async def latest(model: Any, *order: Any) -> ticket_rows.Shown[Any]:
+        return await ticket_rows.latest(session, model, ticket.id, *order, every=every)
+
+    deliveries = await latest(Delivery, Delivery.at, Delivery.id)
+    # Every callback: each may wait for an operator (and only operators' phone forms make them).
+    callbacks = await ticket_rows.latest(session, CallbackTask, ticket.id, CallbackTask.created_at, CallbackTask.id,
+                                         every=True)
+    sent = await latest(SentMessage, SentMessage.sent_at, SentMessage.id)
+    files = ticket_rows.Shown([]) if operator else await latest(FetchedAttachment, FetchedAttachment.id)
+    alerts = ticket_rows.Shown([]) if operator else await latest(StaffAlert, StaffAlert.created_at, StaffAlert.id)
+    submissions = await latest(Submission, Submission.received_at, Submission.id)
     others: list[Ticket] = []
     if ticket.client_id is not None:
         others = list(await session.scalars(
@@ -185,7 +169,8 @@ async def ticket_page_response(
         "assignee": people.get(ticket.assignee_login or ""), "handler": people.get(ticket.handler_login or ""),
         "deliveries": deliveries, "callbacks": callbacks, "submissions": submissions, "others": others,
         "parent": parent, "sent": sent, "alerts": alerts, "files": files, "operator": operator,
-        "timeline": _timeline(ticket, seen), "conversation": await _conversation(session, ticket),
+        "timeline": _timeline(ticket, await ticket_rows.stages_seen(session, ticket.id)),
+        "conversation": await ticket_rows.conversation(session, ticket, every=every), "shown_rows": SHOWN_ROWS,
         "forms": forms, "clocks": clocks, "managers": managers, "departments": departments, "action_error": error,
         "client_phones": [i.value for i in client.identities if i.kind == "phone"] if client else [],
         "claimed": claimed, "claim_badge": CLAIM_BADGE,
