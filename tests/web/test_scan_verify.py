@@ -11,7 +11,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from faststream.nats import NatsBroker
-from playwright.async_api import async_playwright
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -25,7 +24,7 @@ from router.timeutil import utcnow
 from tests.support.scans import PAGE_ONE, PAGE_TWO, clean_png
 from tests.web.conftest import csrf_of, last_intake, login
 from tests.web.factories import seed_review_client, seed_review_staff
-from tests.web.test_operator_browser import CHROMIUM, CHROMIUM_ARGS, log_in, serving
+from tests.web.test_operator_browser import CHROMIUM, chromium_page, log_in, serving
 from workers.app.runtime import Database
 from workers.app.settings import Settings
 from workers.channels.registry import normalizer_steps
@@ -107,24 +106,17 @@ async def test_confirming_in_the_browser_sends_the_ticket_to_the_manager(
 ) -> None:
     number, client_id = await scanned(database, settings)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    async with serving(app) as base, async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            context = await browser.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU")
-            page = await context.new_page()
-            page.set_default_timeout(15_000)
-            await log_in(page, base, "op.anna")
-            await page.click("a[href='/scans']")
-            await page.click(f"a[href='/scans/{number}']")
-            first = page.locator("#scan-confirm input[name=client_id]").first
-            assert await first.get_attribute("value") == str(client_id) and await first.is_checked()
-            await page.locator("#scan-pages img").first.wait_for(state="visible")
-            await page.screenshot(path=SCREENSHOTS / "scan-verify.png", full_page=True)
-            await page.click("#scan-confirm button[type=submit]")
-            await page.wait_for_url(f"{base}/scans")
-            assert "передана персональному менеджеру" in await page.inner_text("body")
-        finally:
-            await browser.close()
+    async with serving(app) as base, chromium_page() as page:
+        await log_in(page, base, "op.anna")
+        await page.click("a[href='/scans']")
+        await page.click(f"a[href='/scans/{number}']")
+        first = page.locator("#scan-confirm input[name=client_id]").first
+        assert await first.get_attribute("value") == str(client_id) and await first.is_checked()
+        await page.locator("#scan-pages img").first.wait_for(state="visible")
+        await page.screenshot(path=SCREENSHOTS / "scan-verify.png", full_page=True)
+        await page.click("#scan-confirm button[type=submit]")
+        await page.wait_for_url(f"{base}/scans")
+        assert "передана персональному менеджеру" in await page.inner_text("body")
     ticket, _ = await review_of(database, number)
     assert (ticket.assignee_login, ticket.stage) == ("m.petrova", "primary_review")
 
