@@ -61,7 +61,7 @@ async def find_clients(session: AsyncSession, query: str, limit: int = 20) -> li
     ids = select(ClientIdentity.client_id).where(ClientIdentity.value.in_(values))
     stmt = (
         select(Client)
-        .where(Client.id.in_(ids) | Client.name.ilike(f"%{query}%"))
+        .where(Client.id.in_(ids) | Client.name.icontains(query, autoescape=True))
         .order_by(Client.name)
         .limit(limit)
     )

@@ -58,6 +58,14 @@ async def test_search_finds_the_client_by_any_identity(
     assert f"/phone/new?client_id={comfort_client}" in page.text
 
 
+@pytest.mark.parametrize("query", ["%", "Ив_нов", "%Иван%"])
+async def test_a_typed_wildcard_is_a_letter_not_a_pattern(
+    operator: httpx.AsyncClient, comfort_client: int, query: str
+) -> None:
+    page = await operator.get("/phone", params={"q": query})
+    assert page.status_code == 200 and "Иванов Иван Иванович" not in page.text
+
+
 async def test_search_without_a_match_offers_the_unknown_caller_form(operator: httpx.AsyncClient) -> None:
     page = await operator.get("/phone", params={"q": "8 495 642-85-85"})
     assert "Клиент не найден в справочнике" in page.text

@@ -69,7 +69,7 @@ async def search(request: Request, staff: StaffDep, session: SessionDep, q: str 
         matches = or_(
             Ticket.number == q.upper(),
             Ticket.client_id.in_(select(Client.id).where(or_(
-                Client.contract_number == q, Client.account_number == q, Client.name.ilike(f"%{q}%")))),
+                Client.contract_number == q, Client.account_number == q, Client.name.icontains(q, autoescape=True)))),
             Ticket.client_id.in_(by_identity),
         )
         found = await session.execute(
