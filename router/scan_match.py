@@ -312,7 +312,8 @@ def surname_of(name: str | None) -> str | None:
 
 
 def _surname_conditions(surname: str) -> list[ColumnElement[bool]]:
-    # SQLite's lower() and LIKE fold ASCII only: Cyrillic is matched in its written forms too.
+    # ё and е are one letter in names, and SQLite's LIKE folds ASCII only (lower() is Unicode on our connections,
+    # router.store): the name is matched in each written form.
     low = surname.lower().replace("ё", "е")
     forms = {low, *(low[:i] + "ё" + low[i + 1:] for i, c in enumerate(low) if c == "е")}
     conditions: list[ColumnElement[bool]] = []

@@ -19,7 +19,14 @@ def sqlite_url(data_dir: Path) -> str:
     return f"sqlite+aiosqlite:///{data_dir / 'complaints.db'}"
 
 
+def _unicode_lower(text: object) -> object:
+    return text.lower() if isinstance(text, str) else text
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite's own lower() folds ASCII only: a search for «иванов» missed «Иванов» (PostgreSQL folds by locale).
+    # Case-insensitive matching (icontains: lower(a) LIKE lower(b)) needs the whole alphabet.
+    dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
     cursor = dbapi_connection.cursor()
     # WAL: readers never block the writer. FULL: each commit syncs the WAL before it returns. Under NORMAL
     # a power cut could undo the last commits, while the stage had already acked their messages after the
