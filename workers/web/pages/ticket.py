@@ -44,7 +44,6 @@ from workers.web.errors import PageError
 from workers.web.pages import ticket_rows
 from workers.web.pages.access import directory, humanize, require_view, serving_client
 from workers.web.pages.forms import FIELD_WIDGETS, ActionForm, fields_of, parse
-from workers.web.pages.ticket_rows import SHOWN_ROWS
 from workers.web.templating import flash, render
 from workers.web.tickets import ticket_by_number
 
@@ -124,7 +123,7 @@ async def ticket_page_response(
     people = await directory(session)
     names = {login: person.name for login, person in people.items()}
     client = await session.get(Client, ticket.client_id) if ticket.client_id is not None else None
-    every = request.query_params.get("all") == "1"  # every row of each list, not only the latest SHOWN_ROWS
+    every = request.query_params.get("all") == "1"  # every row of each list, not only the latest (ticket_rows)
 
     def row(h: TicketHistory) -> HistoryRow:
         # An operator reads the course of the ticket, not the staff's internal notes, conclusions and measures
@@ -170,7 +169,7 @@ async def ticket_page_response(
         "deliveries": deliveries, "callbacks": callbacks, "submissions": submissions, "others": others,
         "parent": parent, "sent": sent, "alerts": alerts, "files": files, "operator": operator,
         "timeline": _timeline(ticket, await ticket_rows.stages_seen(session, ticket.id)),
-        "conversation": await ticket_rows.conversation(session, ticket, every=every), "shown_rows": SHOWN_ROWS,
+        "conversation": await ticket_rows.conversation(session, ticket, every=every),
         "forms": forms, "clocks": clocks, "managers": managers, "departments": departments, "action_error": error,
         "client_phones": [i.value for i in client.identities if i.kind == "phone"] if client else [],
         "claimed": claimed, "claim_badge": CLAIM_BADGE,
