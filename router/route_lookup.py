@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, bindparam, false, or_, select
+from sqlalchemy import and_, bindparam, false, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -22,7 +22,18 @@ from channels.base import CHAT_CHANNELS
 from normalizer.event import ComplaintEvent
 from router.contracts import Clocks
 from router.directory import identity_pairs
-from router.models import CONTENT_ID_MAX, Client, ClientIdentity, SentMessage, Staff, Submission, Ticket, cast_table
+from router.models import (
+    CONTENT_ID_MAX,
+    Client,
+    ClientIdentity,
+    Outbox,
+    SentMessage,
+    Staff,
+    Submission,
+    Ticket,
+    cast_table,
+)
+from router.outbox import OUTBOUND_PREFIX
 from router.sla.policy import Clock
 from router.timeutil import aware, to_utc
 
@@ -73,6 +84,8 @@ class TicketRef:
     director_pending: bool = False
     paused_at: datetime | None = None  # the clocks' pause while waiting for the client (router.sla.pause)
     dispute_due: datetime | None = None  # the re-review clock of the latest dispute
+    last_told_at: datetime | None = None  # when the client was last written to on it (read once, when needed)
+    told_read: bool = False
 
     def dues(self) -> dict[Clock, datetime]:
         clocks = self.clocks
@@ -158,6 +171,13 @@ class Known:
         key = content_key(event)
         if key is not None:
             self.content_tickets[key] = ticket
+
+
+def last_told_at(session: Session, ticket_id: int) -> datetime | None:
+    """When the client was last written to on the ticket (any reply or notice we queued), if ever."""
+    told = session.scalar(select(func.max(Outbox.created_at)).where(
+        Outbox.ticket_id == ticket_id, Outbox.subject.startswith(OUTBOUND_PREFIX + ".")))
+    return aware(told) if told is not None else None
 
 
 def conversation_key(event: ComplaintEvent) -> str | None:

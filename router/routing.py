@@ -87,6 +87,7 @@ from router.route_lookup import (
     content_key,
     conversation_key,
     first_subscriber_head,
+    last_told_at,
     load_known,
     tickets_by_ids,
 )
@@ -159,10 +160,16 @@ class RoutingPolicy:
 
     dispute_window: timedelta = timedelta(days=30)
     sla: SlaPolicy = field(default_factory=SlaPolicy)  # the clocks' warnings and pauses (router.sla)
+    # A chat follow-up is confirmed to the client only if nothing was written to them on the ticket for this long:
+    # three quick messages get one answer, and a flood of thousands does not get thousands (0: every one). Mail
+    # is confirmed each time (a mail is a letter, not a burst), within the sender's daily cap per address.
+    chat_receipt_quiet: timedelta = timedelta(0)
 
     @classmethod
-    def from_days(cls, dispute_window_days: int, sla: SlaPolicy | None = None) -> RoutingPolicy:
-        return cls(dispute_window=timedelta(days=dispute_window_days), sla=sla or SlaPolicy())
+    def from_days(cls, dispute_window_days: int, sla: SlaPolicy | None = None,
+                  chat_receipt_quiet_minutes: float = 0) -> RoutingPolicy:
+        return cls(dispute_window=timedelta(days=dispute_window_days), sla=sla or SlaPolicy(),
+                   chat_receipt_quiet=timedelta(minutes=chat_receipt_quiet_minutes))
 
 
 @dataclass(frozen=True)
@@ -294,7 +301,7 @@ class RoutingBatch:
         if referenced is not None and referenced.status == "open":
             self._submission(event, client, referenced)
             self._follow_up(referenced, event, follow_up_received(
-                referenced.number, self._greeting(client, event), self.signer(referenced.assignee)))
+                referenced.number, self._greeting(client, event), self.signer(referenced.assignee)), receipt=True)
             return RouteResult(Outcome.FOLLOW_UP, referenced.number, referenced.assignee)
 
         chat_ticket = self._open_chat_ticket(conversation) if referenced is None else None
@@ -314,7 +321,8 @@ class RoutingBatch:
             else:
                 reply = follow_up_received(chat_ticket.number, self._greeting(client, event), signer)
             # The message is kept on the ticket whatever it was (a code too: nothing the client wrote is lost).
-            self._follow_up(chat_ticket, event, reply)
+            plain = not linked and plan is None and code is None
+            self._follow_up(chat_ticket, event, reply, receipt=plain)
             if claimed is not None and plan is not None:
                 self._record_claim(chat_ticket, event, claimed, plan)
             return RouteResult(Outcome.FOLLOW_UP, chat_ticket.number, chat_ticket.assignee)
@@ -625,15 +633,28 @@ class RoutingBatch:
             "parent_ticket_id": parent.id if parent else None,
         }
 
-    def _follow_up(self, ticket: TicketRef, event: ComplaintEvent, reply: str) -> None:
+    def _follow_up(self, ticket: TicketRef, event: ComplaintEvent, reply: str, *, receipt: bool = False) -> None:
+        """`receipt`: the reply only confirms the message (no news in it): in a chat it waits out
+        RoutingPolicy.chat_receipt_quiet."""
         self._history(ticket, event, "follow_up", ticket.stage, event.text[:2000])
         if ticket.waiting_for_client:  # the client's reply to a question of the review ends the wait
+            receipt = False  # the client is told their answer arrived, however soon after the question
             ticket.waiting_for_client = False
             self.rows.replied.append(ticket)
             self._history(ticket, event, CLIENT_REPLIED, ticket.stage, CLIENT_REPLIED_NOTE)
             self._resume_clocks(ticket, event)
         self._announce(ticket, event, TicketEventType.FOLLOW_UP)
-        self._reply(ticket, event, OutboundKind.FOLLOW_UP_RECEIVED, reply)
+        if not (receipt and event.channel in CHAT_CHANNELS and self._told_recently(ticket)):
+            self._reply(ticket, event, OutboundKind.FOLLOW_UP_RECEIVED, reply)
+
+    def _told_recently(self, ticket: TicketRef) -> bool:
+        quiet = self.policy.chat_receipt_quiet
+        if not quiet:
+            return False
+        if ticket.last_told_at is None and ticket.id is not None and not ticket.told_read:
+            ticket.last_told_at = last_told_at(self.session, ticket.id)
+            ticket.told_read = True
+        return ticket.last_told_at is not None and self.now - ticket.last_told_at < quiet
 
     def _resume_clocks(self, ticket: TicketRef, event: ComplaintEvent) -> None:
         """The pause of the wait ends: the pausing clocks' due dates move by the time paused (as
@@ -692,6 +713,7 @@ class RoutingBatch:
         self.rows.outbox.append(
             (ticket, outbox_row(outbound_subject(event.channel.value), message.model_dump_json(), self.now))
         )
+        ticket.last_told_at = self.now
 
 
 def _snapshot(ticket: TicketRef) -> TicketSnapshot:

@@ -180,6 +180,10 @@ class Settings(BaseSettings):
     smtp: SmtpConfig | None = Field(default=None, description="JSON SMTP relay for replies; unset = no email replies")
     email_limits: EmailLimits = Field(default_factory=EmailLimits)
     email_reply_cap_per_day: int = Field(default=40, ge=0, description="Automatic replies per address per day")
+    chat_receipt_quiet_minutes: float = Field(
+        default=10.0, ge=0, description="A chat follow-up is confirmed to the client only if nothing was written to "
+                                        "them on the ticket for this long (0: every follow-up)"
+    )
     fax_gateway_senders: list[str] = Field(
         default_factory=list, description="Sender addresses of fax-to-email gateways (handed to the scan channel)"
     )

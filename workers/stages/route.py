@@ -39,7 +39,8 @@ def submit_routing(
 ) -> Coroutine[Any, Any, list[RouteResult]]:
     """The batch's routing transaction queued now (submit_batch); the coroutine settles it after the commit."""
     calendar = runtime.settings.calendar
-    policy = RoutingPolicy.from_days(runtime.settings.dispute_window_days, runtime.settings.sla_policy)
+    policy = RoutingPolicy.from_days(runtime.settings.dispute_window_days, runtime.settings.sla_policy,
+                                     runtime.settings.chat_receipt_quiet_minutes)
 
     def handle(session: Session, events: Sequence[ComplaintEvent]) -> list[RouteResult]:
         # The transaction begins first (on SQLite: BEGIN IMMEDIATE, the write lock): the routing moment
