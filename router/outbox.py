@@ -20,6 +20,10 @@ def outbound_subject(channel: str) -> str:
     return f"{OUTBOUND_PREFIX}.{channel}"
 
 
+# In a query: the outbox rows that are messages to the client (a reply, an acknowledgement, a receipt).
+TO_CLIENT = Outbox.subject.startswith(OUTBOUND_PREFIX + ".")
+
+
 def ticket_event_subject(event_type: str) -> str:
     return f"{TICKET_EVENTS_PREFIX}.{event_type}"
 

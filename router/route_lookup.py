@@ -33,7 +33,7 @@ from router.models import (
     Ticket,
     cast_table,
 )
-from router.outbox import OUTBOUND_PREFIX
+from router.outbox import TO_CLIENT
 from router.sla.policy import Clock
 from router.timeutil import aware, to_utc
 
@@ -175,8 +175,7 @@ class Known:
 
 def last_told_at(session: Session, ticket_id: int) -> datetime | None:
     """When the client was last written to on the ticket (any reply or notice we queued), if ever."""
-    told = session.scalar(select(func.max(Outbox.created_at)).where(
-        Outbox.ticket_id == ticket_id, Outbox.subject.startswith(OUTBOUND_PREFIX + ".")))
+    told = session.scalar(select(func.max(Outbox.created_at)).where(Outbox.ticket_id == ticket_id, TO_CLIENT))
     return aware(told) if told is not None else None
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.models import Outbox, Submission, Ticket, TicketHistory
-from router.outbox import OUTBOUND_PREFIX
+from router.outbox import TO_CLIENT
 from router.timeutil import aware
 
 SHOWN_ROWS = 200
@@ -61,9 +61,9 @@ async def history(session: AsyncSession, ticket_id: int, *, every: bool) -> Show
 
 async def comments(session: AsyncSession, ticket_id: int) -> list[TicketHistory]:
     """Every internal note: staff write them, a client's flood does not."""
-    return list(await session.scalars(select(TicketHistory).where(
-        TicketHistory.ticket_id == ticket_id, TicketHistory.action == "comment",
-    ).order_by(TicketHistory.at, TicketHistory.id)))
+    notes = await latest(session, TicketHistory, ticket_id, TicketHistory.at, TicketHistory.id, every=True,
+                         where=TicketHistory.action == "comment")
+    return notes.rows
 
 
 async def stages_seen(session: AsyncSession, ticket_id: int) -> set[str]:
@@ -77,7 +77,7 @@ async def conversation(session: AsyncSession, ticket: Ticket, *, every: bool) ->
     """The client's submissions and our messages to them, in order."""
     received = await latest(session, Submission, ticket.id, Submission.received_at, Submission.id, every=every)
     answered = await latest(session, Outbox, ticket.id, Outbox.created_at, Outbox.id, every=every,
-                            where=Outbox.subject.startswith(OUTBOUND_PREFIX + "."))
+                            where=TO_CLIENT)
     found = [Message(aware(s.received_at), False, s.channel, str((s.event or {}).get("text") or ticket.text))
              for s in received.rows]
     found += [Message(aware(row.created_at), True, str((row.payload or {}).get("channel") or ticket.channel),
