@@ -54,7 +54,8 @@ async def find_clients(session: AsyncSession, query: str, limit: int = 20) -> li
     query = strip_invisible(query).strip()
     if not query:
         return []
-    values = {query, query.lower()}
+    # Emails are kept in lower case, contract and account numbers as the directory writes them (upper case).
+    values = {query, query.lower(), query.upper()}
     e164 = to_e164(query)
     if e164:
         values.add(e164)

@@ -48,7 +48,8 @@ def form_of(html: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("query", ["8 (916) 123-45-67", "+7 916 123 45 67", "89161234567", "Д-000123",
-                                   "ЛС-5550001", "Иванов", "иванов иван"])
+                                   "ЛС-5550001", "Иванов", "иванов иван",
+                                   "д-000123", "лс-5550001"])  # a number typed in lower case
 async def test_search_finds_the_client_by_any_identity(
     operator: httpx.AsyncClient, comfort_client: int, query: str
 ) -> None:
