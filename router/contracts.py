@@ -52,12 +52,13 @@ class Deadlines(BaseModel):
 class TicketView(BaseModel):
     """A ticket as the REST API and the staff pages read it (the ORM row is router.models.Ticket).
 
-    Published as the contract "Ticket"."""
+    Published as the contract "Ticket". Schema version 2: `history` holds the latest entries (a client can
+    grow it without bound), `history_total` says how many there are."""
 
     model_config = ConfigDict(extra="forbid", title="Ticket")
-    SCHEMA_VERSION: ClassVar[int] = 1
+    SCHEMA_VERSION: ClassVar[int] = 2
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[2] = 2
     number: str = Field(pattern=TICKET_NUMBER_PATTERN)
     client_id: int | None
     client_name: str | None = None
@@ -71,7 +72,11 @@ class TicketView(BaseModel):
     category: str | None
     created_at: AwareDatetime
     clocks: Clocks
-    history: list[HistoryEntry] = Field(default_factory=list)
+    history: list[HistoryEntry] = Field(
+        default_factory=list,
+        description="The latest 200 entries, oldest first; every entry: GET /api/v1/tickets/{number}/history",
+    )
+    history_total: int = Field(ge=0, description="How many entries the ticket's history has in all")
     handler: str | None = Field(default=None, description="Login of whoever must act now (manager, head, director)")
     department: str | None = Field(default=None, description="Department code of the deep review, if any")
     deadlines: Deadlines = Field(description="The clocks, and when they were met")
@@ -82,6 +87,15 @@ class TicketView(BaseModel):
         default_factory=list,
         description="Actions the X-On-Behalf-Of staff member may take now (empty without the header)",
     )
+
+
+class HistoryPage(BaseModel):
+    """A page of a ticket's history, oldest first (GET /api/v1/tickets/{number}/history)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[HistoryEntry]
+    total: int = Field(ge=0, description="How many entries the ticket's history has in all")
 
 
 class TicketEventType(StrEnum):

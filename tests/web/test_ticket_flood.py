@@ -1,5 +1,5 @@
 """A ticket a client has written to hundreds of times: its card shows the latest rows of each list, says so,
-and shows every row on request (workers/web/pages/ticket_rows.py)."""
+and shows every row on request (workers/web/latest_rows.py, workers/web/pages/ticket_rows.py)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from router.models import Outbox, Submission, TicketHistory
 from tests.web.conftest import login
 from tests.web.factories import REGISTERED_AT, add_callback, add_client, add_staff, add_ticket
 from workers.app.runtime import Database
+from workers.web import latest_rows
+from workers.web.latest_rows import SHOWN_ROWS
 from workers.web.pages import ticket_rows
-from workers.web.pages.ticket_rows import SHOWN_ROWS
 
 # SQLite and a real PostgreSQL (ordering and counting behave the same on both).
 pytestmark = pytest.mark.usefixtures("database_url")
@@ -81,7 +82,7 @@ async def test_a_flooded_ticket_shows_the_latest_rows_and_says_so(web: httpx.Asy
 async def test_the_timeline_reads_the_whole_history(database: Database) -> None:
     ticket_id = await flooded_ticket(database)
     async with database.sessions() as session:
-        shown = await ticket_rows.history(session, ticket_id, every=False)
+        shown = await latest_rows.history(session, ticket_id, every=False)
         assert shown.cut and shown.total == FOLLOW_UPS + 3 and len(shown.rows) == SHOWN_ROWS
         assert "primary_review" not in {h.to_stage for h in shown.rows}
         assert "primary_review" in await ticket_rows.stages_seen(session, ticket_id)

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from tests.web.test_operator_browser import CHROMIUM, chromium_page, log_in, serving
 from tests.web.test_ticket_flood import FOLLOW_UPS, flooded_ticket
 from workers.app.runtime import Database
-from workers.web.pages.ticket_rows import SHOWN_ROWS
+from workers.web.latest_rows import SHOWN_ROWS
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "ticket-flood.png"
 

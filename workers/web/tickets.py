@@ -14,6 +14,8 @@ from router.contracts import TICKET_NUMBER_PATTERN, Clocks, Deadlines, HistoryEn
 from router.models import Client, Ticket, TicketHistory
 from router.timeutil import aware
 from router.workflow import Stage
+from workers.web import latest_rows
+from workers.web.latest_rows import Shown
 
 _NUMBER = re.compile(TICKET_NUMBER_PATTERN)
 
@@ -28,13 +30,6 @@ async def ticket_by_number(session: AsyncSession, number: str) -> Ticket | None:
     return await session.scalar(select(Ticket).where(Ticket.number == number))
 
 
-async def history_of(session: AsyncSession, ticket_id: int) -> list[TicketHistory]:
-    rows = await session.scalars(
-        select(TicketHistory).where(TicketHistory.ticket_id == ticket_id).order_by(TicketHistory.at, TicketHistory.id)
-    )
-    return list(rows)
-
-
 def _stage(value: str | None) -> Stage | None:
     return Stage(value) if value else None
 
@@ -43,10 +38,16 @@ def _aware_or_none(value: datetime | None) -> datetime | None:
     return aware(value) if value is not None else None
 
 
+def history_entry(row: TicketHistory) -> HistoryEntry:
+    return HistoryEntry(at=aware(row.at), actor=row.actor, action=row.action, from_stage=_stage(row.from_stage),
+                        to_stage=_stage(row.to_stage), note=row.note)
+
+
 def to_contract(
-    ticket: Ticket, client_name: str | None, history: Sequence[TicketHistory], allowed_actions: Sequence[str] = (),
+    ticket: Ticket, client_name: str | None, history: Shown[TicketHistory], allowed_actions: Sequence[str] = (),
 ) -> TicketView:
-    """The contract of a ticket; `allowed_actions` are those of the staff member the caller acts for."""
+    """The contract of a ticket with the latest entries of its history; `allowed_actions` are those of the staff
+    member the caller acts for."""
     return TicketView(
         number=ticket.number,
         client_id=ticket.client_id,
@@ -65,13 +66,8 @@ def to_contract(
             resolution_due=aware(ticket.resolution_due),
             legal_due=aware(ticket.legal_due),
         ),
-        history=[
-            HistoryEntry(
-                at=aware(h.at), actor=h.actor, action=h.action,
-                from_stage=_stage(h.from_stage), to_stage=_stage(h.to_stage), note=h.note,
-            )
-            for h in history
-        ],
+        history=[history_entry(h) for h in history.rows],
+        history_total=history.total if history.total is not None else len(history.rows),
         handler=ticket.handler_login,
         department=ticket.department,
         deadlines=Deadlines(
@@ -91,7 +87,8 @@ def to_contract(
 
 async def ticket_contract(session: AsyncSession, ticket: Ticket, allowed_actions: Sequence[str] = ()) -> TicketView:
     client = await session.get(Client, ticket.client_id) if ticket.client_id is not None else None
-    return to_contract(ticket, client.name if client else None, await history_of(session, ticket.id), allowed_actions)
+    history = await latest_rows.history(session, ticket.id)
+    return to_contract(ticket, client.name if client else None, history, allowed_actions)
 
 
 async def clients_matching(session: AsyncSession, value: str) -> list[int]:

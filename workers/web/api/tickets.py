@@ -1,8 +1,9 @@
 """REST API: read tickets (router.contracts.TicketView JSON, clocks as aware datetimes) and act on them.
 
 `GET /api/v1/tickets/{number}` (tickets:read): with X-On-Behalf-Of, record access applies (403) and
-`allowed_actions` are that staff member's. `POST /api/v1/tickets/{number}/actions/{action}` (tickets:act):
-router.review.perform as the X-On-Behalf-Of staff member, "via" the API client; 200 with the ticket.
+`allowed_actions` are that staff member's; the ticket carries the latest entries of its history, and
+`GET /api/v1/tickets/{number}/history` pages through all of them. `POST /api/v1/tickets/{number}/actions/{action}`
+(tickets:act): router.review.perform as the X-On-Behalf-Of staff member, "via" the API client; 200 with the ticket.
 """
 
 from __future__ import annotations
@@ -15,17 +16,26 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from router.contracts import TicketView
+from router.contracts import HistoryPage, TicketView
 from router.models import Staff, Ticket
 from router.review import ACTIONS, InvalidFields, ReviewError, allowed_actions, can_view, perform
 from router.review.facts import load_facts
 from router.review.visibility import visible
 from router.timeutil import utcnow
+from workers.web import latest_rows
 from workers.web.api.auth import Acting, acting_for, api_caller
 from workers.web.api.body import json_object
 from workers.web.deps import SERVICE_DOWN_EN, SERVICE_DOWN_RU, DatabaseDep, SessionDep, SettingsDep
 from workers.web.errors import ApiError, validation_error
-from workers.web.tickets import clients_matching, is_ticket_number, list_tickets, ticket_by_number, ticket_contract
+from workers.web.latest_rows import SHOWN_ROWS
+from workers.web.tickets import (
+    clients_matching,
+    history_entry,
+    is_ticket_number,
+    list_tickets,
+    ticket_by_number,
+    ticket_contract,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["api"], dependencies=[Depends(api_caller)])
 
@@ -35,6 +45,7 @@ ReadingDep = Annotated[Acting, Depends(acting_for("tickets:read"))]
 ActingDep = Annotated[Acting, Depends(acting_for("tickets:act"))]
 
 _ACTION_NAME = re.compile(r"^[a-z_]{1,32}$")
+HISTORY_PAGE_MAX = 1000  # entries in one page of a ticket's history
 _ACTION_DOC: dict[str, Any] = {
     "requestBody": {
         "required": False,
@@ -77,6 +88,11 @@ def _review_error(error: ReviewError) -> ApiError:
     return ApiError(error.status, error.error, error.error_en)
 
 
+def _no_access(staff: Staff, ticket: Ticket) -> ApiError:
+    return ApiError(403, f"У сотрудника «{staff.login}» нет доступа к претензии {ticket.number}.",
+                    f'The staff member "{staff.login}" has no access to ticket {ticket.number}.')
+
+
 async def _view(session: AsyncSession, ticket: Ticket, staff: Staff | None, *, refuse: bool = True) -> TicketView:
     """The ticket's contract; for a staff member, only with record access (403 if `refuse`), with their
     actions (none without access)."""
@@ -86,10 +102,19 @@ async def _view(session: AsyncSession, ticket: Ticket, staff: Staff | None, *, r
         if not can_view(staff, ticket, facts):
             if not refuse:  # they have just acted on it, and the action took the ticket out of their reach
                 return await ticket_contract(session, ticket)
-            raise ApiError(403, f"У сотрудника «{staff.login}» нет доступа к претензии {ticket.number}.",
-                           f'The staff member "{staff.login}" has no access to ticket {ticket.number}.')
+            raise _no_access(staff, ticket)
         allowed = allowed_actions(staff, ticket, facts)
     return await ticket_contract(session, ticket, allowed)
+
+
+async def _readable(session: AsyncSession, number: str, staff: Staff | None) -> Ticket:
+    """The ticket; 404 if there is none, 403 if the X-On-Behalf-Of staff member has no access to it."""
+    ticket = await ticket_by_number(session, number)
+    if ticket is None:
+        raise _not_found(number)
+    if staff is not None and not can_view(staff, ticket, await session.run_sync(load_facts, ticket)):
+        raise _no_access(staff, ticket)
+    return ticket
 
 
 @router.get("/tickets/{number}", response_model=TicketView)
@@ -98,6 +123,20 @@ async def get_ticket(number: str, session: SessionDep, acting: ReadingDep) -> Ti
     if ticket is None:
         raise _not_found(number)
     return await _view(session, ticket, acting.staff)
+
+
+@router.get("/tickets/{number}/history", response_model=HistoryPage)
+async def get_ticket_history(
+    number: str,
+    session: SessionDep,
+    acting: ReadingDep,
+    limit: Annotated[int, Query(ge=1, le=HISTORY_PAGE_MAX)] = SHOWN_ROWS,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+) -> HistoryPage:
+    """Every entry of the ticket's history, a page at a time, oldest first (the ticket itself carries the latest)."""
+    ticket = await _readable(session, number, acting.staff)
+    page = await latest_rows.history_page(session, ticket.id, limit, offset)
+    return HistoryPage(items=[history_entry(row) for row in page.rows], total=page.total or 0)
 
 
 @router.get("/tickets")

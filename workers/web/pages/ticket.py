@@ -36,6 +36,7 @@ from router.texts import Signer, decision_answer, review_acknowledgement
 from router.timeutil import aware, utcnow
 from router.workflow import STAGE_TITLES_RU, Stage
 from workers.app import labels
+from workers.web import latest_rows
 from workers.web.auth import StaffDep, current_staff, safe_next
 from workers.web.clock_view import clock_views
 from workers.web.csrf import verify_csrf
@@ -123,7 +124,7 @@ async def ticket_page_response(
     people = await directory(session)
     names = {login: person.name for login, person in people.items()}
     client = await session.get(Client, ticket.client_id) if ticket.client_id is not None else None
-    every = request.query_params.get("all") == "1"  # every row of each list, not only the latest (ticket_rows)
+    every = request.query_params.get("all") == "1"  # every row of each list, not only the latest (latest_rows)
 
     def row(h: TicketHistory) -> HistoryRow:
         # An operator reads the course of the ticket, not the staff's internal notes, conclusions and measures
@@ -131,21 +132,21 @@ async def ticket_page_response(
         return HistoryRow(h.at, labels.actor_title(h.actor, names), h.action, h.from_stage, h.to_stage,
                           "" if operator and h.action in ACTIONS else humanize(h.note, people))
 
-    raw_history = await ticket_rows.history(session, ticket.id, every=every)
-    history = ticket_rows.Shown([row(h) for h in raw_history.rows if not (operator and h.action == "comment")],
+    raw_history = await latest_rows.history(session, ticket.id, every=every)
+    history = latest_rows.Shown([row(h) for h in raw_history.rows if not (operator and h.action == "comment")],
                                 raw_history.cut, raw_history.total)
     notes = [] if operator else [row(h) for h in await ticket_rows.comments(session, ticket.id)]
 
-    async def latest(model: Any, *order: Any) -> ticket_rows.Shown[Any]:
-        return await ticket_rows.latest(session, model, ticket.id, *order, every=every)
+    async def latest(model: Any, *order: Any) -> latest_rows.Shown[Any]:
+        return await latest_rows.latest(session, model, ticket.id, *order, every=every)
 
     deliveries = await latest(Delivery, Delivery.at, Delivery.id)
     # Every callback: each may wait for an operator (and only operators' phone forms make them).
-    callbacks = await ticket_rows.latest(session, CallbackTask, ticket.id, CallbackTask.created_at, CallbackTask.id,
+    callbacks = await latest_rows.latest(session, CallbackTask, ticket.id, CallbackTask.created_at, CallbackTask.id,
                                          every=True)
     sent = await latest(SentMessage, SentMessage.sent_at, SentMessage.id)
-    files = ticket_rows.Shown([]) if operator else await latest(FetchedAttachment, FetchedAttachment.id)
-    alerts = ticket_rows.Shown([]) if operator else await latest(StaffAlert, StaffAlert.created_at, StaffAlert.id)
+    files = latest_rows.Shown([]) if operator else await latest(FetchedAttachment, FetchedAttachment.id)
+    alerts = latest_rows.Shown([]) if operator else await latest(StaffAlert, StaffAlert.created_at, StaffAlert.id)
     submissions = await latest(Submission, Submission.received_at, Submission.id)
     others: list[Ticket] = []
     if ticket.client_id is not None:

@@ -1,34 +1,23 @@
-"""The ticket card's lists, each the latest SHOWN_ROWS unless the reader asks for every one.
+"""The ticket card's own lists: the conversation (the latest SHOWN_ROWS messages unless the reader asks for
+every one), every internal note, and every stage the ticket has been in.
 
 A client may write to one ticket thousands of times (a chat flood threads into the open ticket): 10,000
 follow-ups made a 15 MB card that took 2.3 s to build, every time a manager opened it. The card shows the
-latest rows of each list and says how many there are; `?all=1` shows all of them.
+latest rows of each list (workers/web/latest_rows.py) and says how many there are; `?all=1` shows all of them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from router.models import Outbox, Submission, Ticket, TicketHistory
 from router.outbox import TO_CLIENT
 from router.timeutil import aware
-
-SHOWN_ROWS = 200
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Shown(Generic[T]):
-    """The rows shown, oldest first; whether there are more, and how many in all where that is known."""
-
-    rows: list[T]
-    cut: bool = False
-    total: int | None = None
+from workers.web.latest_rows import SHOWN_ROWS, Shown, latest
 
 
 @dataclass(frozen=True)
@@ -37,26 +26,6 @@ class Message:
     ours: bool
     channel: str
     text: str
-
-
-async def latest(session: AsyncSession, model: Any, ticket_id: int, *order: Any, every: bool = False,
-                 where: Any = None) -> Shown[Any]:
-    """The ticket's latest rows of `model` by `order` (ascending columns), oldest first."""
-    condition = model.ticket_id == ticket_id if where is None else (model.ticket_id == ticket_id) & where
-    query = select(model).where(condition)
-    if every:
-        return Shown(list(await session.scalars(query.order_by(*order))))
-    rows = list(await session.scalars(query.order_by(*(column.desc() for column in order)).limit(SHOWN_ROWS)))
-    total = len(rows) if len(rows) < SHOWN_ROWS else await _count(session, model, condition)
-    return Shown(rows[::-1], total > len(rows), total)
-
-
-async def _count(session: AsyncSession, model: Any, condition: Any) -> int:
-    return int(await session.scalar(select(func.count()).select_from(model).where(condition)) or 0)
-
-
-async def history(session: AsyncSession, ticket_id: int, *, every: bool) -> Shown[TicketHistory]:
-    return await latest(session, TicketHistory, ticket_id, TicketHistory.at, TicketHistory.id, every=every)
 
 
 async def comments(session: AsyncSession, ticket_id: int) -> list[TicketHistory]:
