@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -27,8 +28,9 @@ from tests.channels.vk.conftest import SECRET as VK_SECRET
 from tests.support.fake_telegram import FakeTelegram, fake_telegram
 from tests.support.fake_vk import FakeVk
 from tests.support.gateway import web_client
-from tests.web.conftest import login, stream_count
+from tests.web.conftest import csrf_of, login, stream_count
 from tests.web.factories import add_staff
+from tests.web.test_scan_verify import review_of, scanned
 from workers.app.runtime import Database
 from workers.app.settings import Settings
 from workers.bus.shunt import jetstream_of
@@ -226,3 +228,46 @@ async def test_staff_pages_refuse_huge_ids(web: httpx.AsyncClient, database: Dat
         response = await web.get("/phone/new", params={"client_id": value})
         assert 400 <= response.status_code < 500, response.status_code
     assert (await web.get("/attachments/1")).status_code == 404  # a small id is still looked up
+
+
+# --- numbers typed into a form or a query string --------------------------------------------------------
+# str.isdigit() is true for "²" (int() refuses it) and for "٣" (an Arabic-Indic three); a long run of digits is a
+# number PostgreSQL's INTEGER keys cannot hold.
+
+TYPED_IDS = ["²", "١٢", "99999999999", "2147483648", "0"]
+
+
+async def test_rest_ticket_list_takes_a_typed_client_as_a_contract_or_a_plain_id(api: httpx.AsyncClient) -> None:
+    for value in TYPED_IDS:
+        response = await api.get("/api/v1/tickets", params={"client": value})
+        assert response.status_code == 200, (value, response.status_code)
+        assert response.json() == {"items": [], "total": 0}
+
+
+async def test_the_phone_form_refuses_a_client_id_that_is_not_a_plain_number(
+    web: httpx.AsyncClient, database: Database, broker: NatsBroker,
+) -> None:
+    await add_staff(database, "oper1")
+    await login(web, "oper1")
+    csrf = csrf_of((await web.get("/")).text)
+    for value in TYPED_IDS:
+        response = await web.post("/phone/new", data={
+            "csrf_token": csrf, "idempotency_key": str(uuid.uuid4()), "client_id": value, "text": "Нет интернета",
+            "caller_phone": "+79161234567"})
+        assert response.status_code == 400, (value, response.status_code)
+        assert "Некорректный клиент в форме." in response.text
+    assert await stream_count(broker) == 0
+
+
+async def test_a_scan_confirmation_refuses_a_client_id_that_is_not_a_plain_number(
+    web: httpx.AsyncClient, database: Database, settings: Settings,
+) -> None:
+    number, _client_id = await scanned(database, settings)
+    await login(web, "op.anna")
+    page = await web.get(f"/scans/{number}")
+    for value in TYPED_IDS:
+        response = await web.post(f"/scans/{number}/confirm", data={"csrf_token": csrf_of(page.text),
+                                                                    "client_id": value})
+        assert response.status_code == 303, (value, response.status_code)  # back to the scan, nothing confirmed
+        ticket, review = await review_of(database, number)
+        assert (ticket.client_id, review.status) == (None, "pending")

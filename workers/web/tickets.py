@@ -16,6 +16,7 @@ from router.timeutil import aware
 from router.workflow import Stage
 from workers.web import latest_rows
 from workers.web.latest_rows import Shown
+from workers.web.typed_ids import record_id
 
 _NUMBER = re.compile(TICKET_NUMBER_PATTERN)
 
@@ -97,8 +98,9 @@ async def clients_matching(session: AsyncSession, value: str) -> list[int]:
     by_contract = await session.scalar(select(Client.id).where(Client.contract_number == value))
     if by_contract is not None:
         return [by_contract]
-    if value.isdigit() and len(value) <= 18:
-        by_id = await session.scalar(select(Client.id).where(Client.id == int(value)))
+    client_id = record_id(value)
+    if client_id is not None:
+        by_id = await session.scalar(select(Client.id).where(Client.id == client_id))
         if by_id is not None:
             return [by_id]
     return []

@@ -609,6 +609,10 @@ def make_phone() -> None:
     put(p, "wrong_csrf.form", form(**ivanov, csrf_token="forged", text=COMPLAINT), refused("a forged CSRF token", 403))
     put(p, "client_id_huge.form", form(client_id="9" * 30, text=COMPLAINT), refused("a 30-digit client id", 400))
     put(p, "client_id_missing.form", form(client_id="2147483647", text=COMPLAINT), refused("an unknown client", 404))
+    put(p, "client_id_superscript.form", form(client_id="²", text=COMPLAINT),
+        refused("a superscript two: str.isdigit() takes it, int() does not", 400, reason="Некорректный клиент"))
+    put(p, "client_id_arabic_indic.form", form(client_id="١٢", text=COMPLAINT),
+        refused("Arabic-Indic digits: not a client id of the form", 400, reason="Некорректный клиент"))
     put(p, "refused_client.form", form(client_id="__CLIENT_ORLOVA__", text=COMPLAINT + XSS["script"]),
         refused("an apartment client without Комфорт", 403))
     put(p, "refused_by_phone.form", form(caller_phone="+7 916 111-00-04", text=COMPLAINT),

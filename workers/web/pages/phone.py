@@ -27,6 +27,7 @@ from workers.web.errors import PageError
 from workers.web.messages import describe_all
 from workers.web.pages.access import serve_client
 from workers.web.templating import render
+from workers.web.typed_ids import record_id
 
 router = APIRouter(dependencies=[Depends(current_staff)])
 
@@ -126,9 +127,10 @@ async def file_complaint(
         raise PageError(400, "Форма повреждена: обновите страницу и заполните её заново.") from None
     card: ClientCard | None = None
     if client_id.strip():
-        if not client_id.strip().isdigit() or len(client_id.strip()) > 10 or int(client_id) > 2**31 - 1:
+        chosen = record_id(client_id)
+        if chosen is None:
             raise PageError(400, "Некорректный клиент в форме.")
-        card = await _card(session, await _client(session, int(client_id)))
+        card = await _card(session, await _client(session, chosen))
         if not card.allowed:
             return _refused(request, card)  # the page hid the form; a hand-made POST is refused here too
     values = {"caller_phone": caller_phone.strip(), "caller_name": caller_name.strip(), "subject": subject.strip(),

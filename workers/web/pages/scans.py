@@ -22,6 +22,7 @@ from workers.web.csrf import verify_csrf
 from workers.web.deps import DatabaseDep, SessionDep
 from workers.web.errors import PageError
 from workers.web.templating import flash, render
+from workers.web.typed_ids import record_id
 
 router = APIRouter(dependencies=[Depends(current_staff)])
 LIST_LIMIT = 200
@@ -91,7 +92,7 @@ async def scan_confirm(
     """Confirm the chosen candidate, or the client of the contract number typed by the person."""
     _allowed(staff)
     await _pending(session, number)
-    chosen: int | None = int(client_id) if client_id.isdigit() and len(client_id) <= 12 else None
+    chosen = record_id(client_id)
     if contract.strip():
         chosen = await session.scalar(select(Client.id).where(Client.contract_number == contract.strip()))
         if chosen is None:
