@@ -20,10 +20,8 @@ NUMBER = "C-2025-000001"
 ENTRIES = FOLLOW_UPS + 3  # registered, the early note and the stage change, then one entry per follow-up
 
 
-def notes(entries: list[dict[str, object]] | HistoryPage) -> list[str | None]:
-    if isinstance(entries, HistoryPage):
-        return [entry.note for entry in entries.items]
-    return [str(entry["note"]) if entry["note"] is not None else None for entry in entries]
+def notes(page: HistoryPage) -> list[str | None]:
+    return [entry.note for entry in page.items]
 
 
 async def test_a_flooded_ticket_carries_its_latest_history_and_the_count(

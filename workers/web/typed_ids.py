@@ -1,4 +1,4 @@
-"""Record ids typed into a form or a query string, read as the store can take them.
+"""Record ids in a path, or typed into a form or a query string, read as the store can take them.
 
 str.isdigit() is true for "²" (int() refuses it) and for Arabic-Indic or other Unicode digits; a long run of
 digits is a number PostgreSQL's INTEGER keys cannot hold (asyncpg refuses it). Either was a 500.
@@ -6,7 +6,13 @@ digits is a number PostgreSQL's INTEGER keys cannot hold (asyncpg refuses it). E
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from fastapi import Path
+
 MAX_RECORD_ID = 2**31 - 1  # the store's INTEGER primary keys
+# A record id in a path: a larger number is a 422, not an OverflowError or the database's refusal (a 500).
+RecordId = Annotated[int, Path(ge=1, le=MAX_RECORD_ID)]
 
 
 def record_id(value: str) -> int | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import ColumnElement, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +26,7 @@ from workers.web.deps import SessionDep, SettingsDep
 from workers.web.errors import PageError
 from workers.web.pages.access import serving_client
 from workers.web.templating import flash, render
+from workers.web.typed_ids import RecordId
 
 PENDING_LIMIT = 200
 SENT_LIMIT = 30
@@ -67,7 +68,7 @@ async def letters_page(request: Request, staff: StaffDep, session: SessionDep) -
 
 
 @router.get("/letters/{letter_id}.pdf")
-async def letter_pdf(request: Request, letter_id: Annotated[int, Path(ge=1, le=2**31 - 1)], staff: StaffDep,
+async def letter_pdf(request: Request, letter_id: RecordId, staff: StaffDep,
                      session: SessionDep, settings: SettingsDep) -> Response:
     letter, ticket = await _letter(session, staff, request, letter_id)
     try:
@@ -82,7 +83,7 @@ async def letter_pdf(request: Request, letter_id: Annotated[int, Path(ge=1, le=2
 
 @router.post("/letters/{letter_id}/sent", dependencies=[Depends(verify_csrf)])
 async def letter_sent(
-    letter_id: Annotated[int, Path(ge=1, le=2**31 - 1)], staff: StaffDep, session: SessionDep, request: Request,
+    letter_id: RecordId, staff: StaffDep, session: SessionDep, request: Request,
     next: Annotated[str, Form(max_length=2000)] = "/letters",
 ) -> Response:
     letter, ticket = await _letter(session, staff, request, letter_id)

@@ -27,7 +27,7 @@ from workers.web.errors import PageError
 from workers.web.messages import describe_all
 from workers.web.pages.access import serve_client
 from workers.web.templating import render
-from workers.web.typed_ids import record_id
+from workers.web.typed_ids import MAX_RECORD_ID, record_id
 
 router = APIRouter(dependencies=[Depends(current_staff)])
 
@@ -96,7 +96,7 @@ def _form_context(card: ClientCard | None, values: dict[str, str], key: str | No
 @router.get("/phone/new")
 async def new_complaint(
     request: Request, session: SessionDep,
-    client_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None, phone: str = ""
+    client_id: Annotated[int | None, Query(ge=1, le=MAX_RECORD_ID)] = None, phone: str = ""
 ) -> Response:
     card = await _card(session, await _client(session, client_id)) if client_id is not None else None
     if card is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import or_, select, update
 
@@ -21,6 +21,7 @@ from workers.web.deps import SessionDep
 from workers.web.errors import PageError
 from workers.web.pages.access import serving_client
 from workers.web.templating import flash, render
+from workers.web.typed_ids import RecordId
 
 LIST_LIMIT = 500
 SEARCH_LIMIT = 100
@@ -42,7 +43,7 @@ async def recommendations(request: Request, staff: StaffDep, session: SessionDep
 
 @router.post("/recommendations/{item_id}/status", dependencies=[Depends(verify_csrf)])
 async def recommendation_status(
-    request: Request, item_id: Annotated[int, Path(ge=1, le=2**31 - 1)], staff: StaffDep, session: SessionDep,
+    request: Request, item_id: RecordId, staff: StaffDep, session: SessionDep,
     status: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     if staff.role not in STATUS_EDITORS:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import ColumnElement, and_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,6 +26,7 @@ from workers.web.deps import SessionDep, SettingsDep
 from workers.web.errors import PageError
 from workers.web.pages.access import serving_client
 from workers.web.templating import flash, render
+from workers.web.typed_ids import RecordId
 
 LIST_LIMIT = 100
 
@@ -117,7 +118,7 @@ async def dashboard(request: Request, staff: StaffDep, session: SessionDep, sett
 
 @router.post("/alerts/{alert_id}/read", dependencies=[Depends(verify_csrf)])
 async def alert_read(
-    alert_id: Annotated[int, Path(ge=1, le=2**31 - 1)], staff: StaffDep, session: SessionDep,
+    alert_id: RecordId, staff: StaffDep, session: SessionDep,
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     # Only one's own alerts: another login's id simply matches nothing.
@@ -132,7 +133,7 @@ async def alert_read(
 
 @router.post("/callbacks/{task_id}/done", dependencies=[Depends(verify_csrf)])
 async def callback_done(
-    task_id: Annotated[int, Path(ge=1, le=2**31 - 1)], staff: StaffDep, session: SessionDep, request: Request,
+    task_id: RecordId, staff: StaffDep, session: SessionDep, request: Request,
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     task = await session.get(CallbackTask, task_id)

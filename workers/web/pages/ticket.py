@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -47,6 +47,7 @@ from workers.web.pages.access import directory, humanize, require_view, serving_
 from workers.web.pages.forms import FIELD_WIDGETS, ActionForm, fields_of, parse
 from workers.web.templating import flash, render
 from workers.web.tickets import ticket_by_number
+from workers.web.typed_ids import RecordId
 
 OTHER_TICKETS_LIMIT = 50
 # The order a ticket goes through; a dispute comes after the closing.
@@ -232,7 +233,7 @@ def _invalid_text(error: InvalidFields) -> str:
 
 
 @router.get("/attachments/{attachment_id}")
-async def attachment_file(request: Request, attachment_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+async def attachment_file(request: Request, attachment_id: RecordId,
                           staff: StaffDep, session: SessionDep) -> Response:
     """A fetched file, to staff with access to its ticket only (never to operators), always as a download."""
     item = await session.get(FetchedAttachment, attachment_id)
